@@ -1,0 +1,1 @@
+"""Channel models: BER processes over time, modulation BER formulas, sparse bit-error injection."""

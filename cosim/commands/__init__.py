@@ -1,0 +1,1 @@
+"""One module per `cosim` command group; each exposes `register(subparsers)`."""
