@@ -1,0 +1,159 @@
+"""Codec checkpoints: save, verify and load (`torch.load(weights_only=True)`, never arbitrary pickles).
+
+A checkpoint is a dict: format tag, version, codec config, training config, test metrics, the weights
+(state dict of float tensors) and the SHA-256 of the weights. Anything corrupt, truncated, foreign or
+whose weights do not match their hash raises `CheckpointError` naming the file.
+`load_codec(spec)` takes a path or `builtin:NAME` (cosim/builtin/NAME.pt).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from cosim.codec.model import CodecConfig, SplitModel
+from cosim.errors import CheckpointError
+
+FORMAT = "cosim-semanticnn-codec"
+VERSION = 1
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "builtin"
+
+
+def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over the weights: for each key in sorted order, key, dtype, shape and raw bytes."""
+    h = hashlib.sha256()
+    for key in sorted(state_dict):
+        t = state_dict[key].detach().cpu().contiguous()
+        h.update(key.encode())
+        h.update(str(t.dtype).encode())
+        h.update(repr(tuple(t.shape)).encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class CheckpointData:
+    """The verified content of a checkpoint file."""
+
+    path: Path
+    config: CodecConfig
+    state_dict: dict[str, torch.Tensor]
+    train_config: dict
+    metrics: dict
+    weights_sha256: str
+    file_sha256: str
+
+
+def list_builtin() -> list[str]:
+    """Names of the shipped checkpoints (usable as `builtin:NAME`)."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.pt"))
+
+
+def resolve(spec: str | Path) -> Path:
+    """Path of a checkpoint spec (a path or `builtin:NAME`); CheckpointError if there is no such file."""
+    text = str(spec)
+    if text.startswith("builtin:"):
+        name = text[len("builtin:"):]
+        path = BUILTIN_DIR / f"{name}.pt"
+        if not name or "/" in name or not path.is_file():
+            raise CheckpointError(f"{text}: no such built-in codec; available: "
+                                  f"{', '.join('builtin:' + n for n in list_builtin()) or 'none'}")
+        return path
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    return path
+
+
+def save_checkpoint(path: str | Path, model: SplitModel, train_config: dict | None = None,
+                    metrics: dict | None = None) -> str:
+    """Write `model` atomically to `path`; returns the weights' SHA-256."""
+    path = Path(path)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    digest = weights_sha256(state)
+    config = dataclasses.asdict(model.config)
+    config["image_shape"] = list(config["image_shape"])
+    payload = {"format": FORMAT, "version": VERSION, "config": config,
+               "train_config": dict(train_config or {}), "metrics": dict(metrics or {}),
+               "weights_sha256": digest, "state_dict": state}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def read_checkpoint(spec: str | Path) -> CheckpointData:
+    """Load and verify a checkpoint; CheckpointError naming the file if anything is wrong."""
+    path = resolve(spec)
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt zip, truncated file, pickle with foreign objects...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable cosim codec checkpoint (corrupt, truncated or "
+                              f"foreign file): {reason[:160]}") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a cosim codec checkpoint (foreign file: no "
+                              f"'format: {FORMAT}' tag)")
+    if raw.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {raw.get('version')!r} is not supported "
+                              f"(expected {VERSION})")
+    state = raw.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: checkpoint has no valid 'state_dict' of tensors")
+    digest = weights_sha256(state)
+    if digest != raw.get("weights_sha256"):
+        raise CheckpointError(f"{path}: weights do not match their SHA-256 (file tampered with or "
+                              f"damaged)")
+    try:
+        fields = dict(raw["config"])
+        fields["image_shape"] = tuple(int(v) for v in fields["image_shape"])
+        config = CodecConfig(**fields)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: invalid codec config in checkpoint: {exc}") from None
+    return CheckpointData(path=path, config=config, state_dict=state,
+                          train_config=dict(raw.get("train_config") or {}),
+                          metrics=dict(raw.get("metrics") or {}), weights_sha256=digest,
+                          file_sha256=file_sha256(path))
+
+
+def build_model(data: CheckpointData) -> SplitModel:
+    """A `SplitModel` with the checkpoint's architecture and weights."""
+    try:
+        model = SplitModel(data.config)
+        model.load_state_dict(data.state_dict, strict=True)
+    except (RuntimeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(f"{data.path}: weights do not fit the codec config: {first[:200]}") from None
+    return model
+
+
+def load_codec(spec: str | Path):
+    """The `Codec` stored at `spec` (a path or `builtin:NAME`)."""
+    from cosim.codec.service import Codec
+
+    data = read_checkpoint(spec)
+    model = build_model(data)
+    name = str(spec)[len("builtin:"):] if str(spec).startswith("builtin:") else data.config.name
+    return Codec(model, name=name or data.path.stem, sha256=data.file_sha256,
+                 weights_sha256=data.weights_sha256, metrics=data.metrics, train_config=data.train_config)

@@ -1,0 +1,188 @@
+"""The `Codec` the engine uses: deterministic encoding, batched BER-aware decoding + classification.
+
+Also the uncompressed model (`classify_full`) and the bit-exact int8 split baseline (`split_int8`,
+`classify_split_int8`: the same stem features as uint8, per-tensor scale, decoded byte for byte).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cosim.codec import costs
+from cosim.codec.model import CodecConfig, SplitModel, channel_state
+from cosim.codec.quantize import pack_symbols, payload_bytes, unpack_symbols
+
+ENCODE_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class CodecMeta:
+    """What the engine and reports need to know about a codec (sizes in bits/bytes, compute in MACs)."""
+
+    name: str
+    dataset: str
+    backbone: str
+    bits: int
+    channels: int
+    symbol_shape: tuple[int, int, int]
+    num_symbols: int
+    payload_bits: int
+    payload_bytes: int
+    split_feature_shape: tuple[int, int, int]
+    split_feature_bits_float32: int
+    split_feature_bits_int8: int
+    compression_ratio: float  # split_feature_bits_float32 / payload_bits
+    device_macs: int  # stem + encoder
+    encoder_macs: int  # = device_macs (what the MCU computes)
+    edge_macs: int  # decoder + tail
+    full_model_macs: int  # stem + tail, uncompressed
+    split_int8_edge_macs: int  # tail only
+    device_params: int
+    flash_bytes_int8: int
+    peak_activation_bytes_int8: int
+    fits_boards: tuple[str, ...]
+    gray: bool
+    ber_aware: bool
+    fal: bool
+    xai: bool
+    num_classes: int
+    image_shape: tuple[int, int, int]
+    sha256: str  # of the checkpoint file
+    weights_sha256: str  # of the weights (checked on load)
+
+
+def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
+             weights_sha256: str) -> CodecMeta:
+    """Count MACs, parameters and memory of every part with forward hooks on a single sample."""
+    x = torch.zeros(1, *config.image_shape)
+    stem_shape = model.stem_shape()
+    sym_shape = model.symbol_shape()
+    num_symbols = int(np.prod(sym_shape))
+    nbytes = payload_bytes(num_symbols, config.bits)
+    feat = torch.zeros(1, *stem_shape)
+    sym = torch.zeros(1, *sym_shape)
+    state = torch.zeros(1)
+    device = torch.nn.ModuleList([model.backbone.stem, model.encoder])
+
+    def run_device() -> None:
+        model.encoder(model.backbone.stem(x))
+
+    device_macs = costs.count_macs(device, run_device)
+    decoder_macs = costs.count_macs(model.decoder, lambda: model.decoder(sym, state))
+    tail_macs = costs.count_macs(model.backbone.tail, lambda: model.backbone.tail(feat))
+    stem_macs = costs.count_macs(model.backbone.stem, lambda: model.backbone.stem(x))
+    flash = costs.flash_bytes_int8([model.backbone.stem, model.encoder], model.quantizer.levels)
+    peak = costs.peak_activation_bytes(device, run_device, extra_bytes=nbytes)
+    boards = costs.board_costs(device_macs, flash, peak)
+    float_bits = int(np.prod(stem_shape)) * 32
+    return CodecMeta(
+        name=name, dataset=config.dataset, backbone=config.backbone, bits=config.bits,
+        channels=config.channels, symbol_shape=sym_shape, num_symbols=num_symbols,
+        payload_bits=num_symbols * config.bits, payload_bytes=nbytes, split_feature_shape=stem_shape,
+        split_feature_bits_float32=float_bits, split_feature_bits_int8=float_bits // 4,
+        compression_ratio=float_bits / (num_symbols * config.bits),
+        device_macs=device_macs, encoder_macs=device_macs, edge_macs=decoder_macs + tail_macs,
+        full_model_macs=stem_macs + tail_macs, split_int8_edge_macs=tail_macs,
+        device_params=costs.param_count([model.backbone.stem, model.encoder, model.quantizer]),
+        flash_bytes_int8=flash, peak_activation_bytes_int8=peak,
+        fits_boards=tuple(b.board for b in boards if b.fits), gray=config.gray,
+        ber_aware=config.ber_aware, fal=config.fal, xai=config.xai, num_classes=config.num_classes,
+        image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256)
+
+
+class Codec:
+    """A trained SemanticNN codec ready for simulation (eval mode, no gradients)."""
+
+    def __init__(self, model: SplitModel, name: str, sha256: str = "", weights_sha256: str = "",
+                 metrics: dict | None = None, train_config: dict | None = None) -> None:
+        self.model = model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.config: CodecConfig = model.config
+        self.metrics = dict(metrics or {})
+        self.train_config = dict(train_config or {})
+        self.meta = _measure(self.model, self.config, name, sha256, weights_sha256)
+        self._centres = self.model.quantizer.sorted_centres().detach().clone()
+
+    # -- device side -------------------------------------------------------------------------
+    def symbol_indices(self, x: np.ndarray) -> np.ndarray:
+        """Level indices (N, num_symbols) of images x (N, C, H, W) float32 in [0, 1]."""
+        x = self._images(x)
+        out = np.empty((x.shape[0], self.meta.num_symbols), dtype=np.int64)
+        with torch.inference_mode():
+            for start in range(0, x.shape[0], ENCODE_CHUNK):
+                xb = torch.from_numpy(x[start:start + ENCODE_CHUNK])
+                q = self.model.quantizer(self.model.encoder(self.model.backbone.stem(xb)))
+                out[start:start + xb.shape[0]] = q.indices.flatten(1).numpy()
+        return out
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Packed payloads uint8 (N, payload_bytes) of images x; deterministic."""
+        return pack_symbols(self.symbol_indices(x), self.config.bits, self.config.gray)
+
+    # -- edge side ---------------------------------------------------------------------------
+    def decode_classify(self, packed: np.ndarray, ber_estimate: float | np.ndarray) -> np.ndarray:
+        """Predicted classes int64 (B,) of received payloads (B, payload_bytes) given BER estimates."""
+        packed = np.asarray(packed, dtype=np.uint8)
+        if packed.ndim != 2 or packed.shape[1] != self.meta.payload_bytes:
+            raise ValueError(f"codec {self.meta.name!r}: payloads must be (B, {self.meta.payload_bytes}) "
+                             f"uint8, got {packed.shape}")
+        batch = packed.shape[0]
+        if batch == 0:
+            return np.empty(0, dtype=np.int64)
+        idx = unpack_symbols(packed, self.meta.num_symbols, self.config.bits, self.config.gray)
+        if self.config.ber_aware:
+            state = channel_state(np.broadcast_to(np.asarray(ber_estimate, dtype=np.float64), (batch,)))
+        else:
+            state = np.zeros(batch, dtype=np.float32)
+        with torch.inference_mode():
+            values = self._centres[torch.from_numpy(idx)].view(batch, *self.meta.symbol_shape)
+            logits = self.model.decode_logits(values, torch.from_numpy(np.ascontiguousarray(state)))
+            return logits.argmax(1).numpy().astype(np.int64)
+
+    # -- uncompressed and bit-exact baselines --------------------------------------------------
+    def classify_full(self, x: np.ndarray) -> np.ndarray:
+        """Predictions int64 (N,) of the uncompressed backbone (local / raw strategies)."""
+        return self._batched(self._images(x), lambda xb: self.model.backbone(xb).argmax(1))
+
+    def split_int8(self, x: np.ndarray) -> np.ndarray:
+        """Stem features of x as uint8 bytes (N, prod(split_feature_shape)): round(f / scale), clipped."""
+        scale = float(self.model.int8_scale)
+
+        def one(xb: torch.Tensor) -> torch.Tensor:
+            f = self.model.backbone.stem(xb).flatten(1)
+            return torch.clamp(torch.round(f / scale), 0, 255).to(torch.uint8)
+
+        return self._batched(self._images(x), one)
+
+    def classify_split_int8(self, packed: np.ndarray) -> np.ndarray:
+        """Predictions int64 (B,) from uint8 split features (possibly corrupted), through the tail."""
+        packed = np.asarray(packed, dtype=np.uint8)
+        size = int(np.prod(self.meta.split_feature_shape))
+        if packed.ndim != 2 or packed.shape[1] != size:
+            raise ValueError(f"codec {self.meta.name!r}: int8 features must be (B, {size}), got {packed.shape}")
+        scale = float(self.model.int8_scale)
+        with torch.inference_mode():
+            f = torch.from_numpy(packed).float().mul_(scale).view(-1, *self.meta.split_feature_shape)
+            return self.model.backbone.tail(f).argmax(1).numpy().astype(np.int64)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _images(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 4 or tuple(x.shape[1:]) != tuple(self.config.image_shape):
+            raise ValueError(f"codec {self.meta.name!r}: images must be (N, {self.config.image_shape}), "
+                             f"got {x.shape}")
+        return x
+
+    def _batched(self, x: np.ndarray, fn) -> np.ndarray:
+        outs = []
+        with torch.inference_mode():
+            for start in range(0, x.shape[0], ENCODE_CHUNK):
+                outs.append(fn(torch.from_numpy(x[start:start + ENCODE_CHUNK])).numpy())
+        if not outs:
+            return np.empty((0,), dtype=np.int64)
+        out = np.concatenate(outs)
+        return out.astype(np.int64) if out.dtype != np.uint8 else out

@@ -1,0 +1,9 @@
+"""Data sets: `digits` (scikit-learn, default), `shapes` (procedural, boxes), MNIST/Fashion/CIFAR files.
+
+Use `load_dataset(name, root=None, seed=0)`; `list_datasets()` describes what is available.
+"""
+
+from cosim.data.catalog import list_datasets, load_dataset
+from cosim.data.dataset import Dataset, DatasetInfo
+
+__all__ = ["Dataset", "DatasetInfo", "list_datasets", "load_dataset"]

@@ -1,0 +1,99 @@
+"""Registry of data sets by name: `load_dataset` (cached for built-ins) and `list_datasets`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cosim.data.dataset import Dataset, DatasetInfo
+from cosim.errors import DataError
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One registered data set: its listing info and how to load it."""
+
+    info: DatasetInfo
+    load: Callable[[Path | None, int], Dataset]
+    seeded: bool = False
+
+
+def _digits(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.digits import load_digits_dataset
+    return load_digits_dataset()
+
+
+def _shapes(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.shapes import load_shapes_dataset
+    return load_shapes_dataset(seed)
+
+
+def _mnist(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.idx import load_mnist_dataset
+    assert root is not None
+    return load_mnist_dataset(root, "mnist")
+
+
+def _fashion(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.idx import load_mnist_dataset
+    assert root is not None
+    return load_mnist_dataset(root, "fashion-mnist")
+
+
+def _cifar10(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.cifar import load_cifar10_dataset
+    assert root is not None
+    return load_cifar10_dataset(root)
+
+
+def _entries() -> dict[str, _Entry]:
+    """All registered data sets, in listing order."""
+    from cosim.data import shapes
+    return {
+        "digits": _Entry(DatasetInfo(
+            "digits", (1, 8, 8), 10, "scikit-learn load_digits (bundled)", False, 1347, 450), _digits),
+        "shapes": _Entry(DatasetInfo(
+            "shapes", (3, shapes.IMAGE_SIZE, shapes.IMAGE_SIZE), len(shapes.CLASS_NAMES),
+            "procedural scenes (seeded, with boxes)", False, shapes.TRAIN_SIZE, shapes.TEST_SIZE),
+            _shapes, seeded=True),
+        "mnist": _Entry(DatasetInfo(
+            "mnist", (1, 28, 28), 10, "IDX files (train/t10k-*-ubyte[.gz])", True, 60000, 10000),
+            _mnist),
+        "fashion-mnist": _Entry(DatasetInfo(
+            "fashion-mnist", (1, 28, 28), 10, "IDX files (train/t10k-*-ubyte[.gz])", True,
+            60000, 10000), _fashion),
+        "cifar10": _Entry(DatasetInfo(
+            "cifar10", (3, 32, 32), 10, "CIFAR-10 python batches (cifar-10-batches-py)", True,
+            50000, 10000), _cifar10),
+    }
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """Every known data set with its image shape, classes, source and whether it needs --root."""
+    return [entry.info for entry in _entries().values()]
+
+
+@functools.lru_cache(maxsize=8)
+def _load_builtin(name: str, seed: int) -> Dataset:
+    """Cached load of a data set that needs no root (key ignores the seed if it is unused)."""
+    return _entries()[name].load(None, seed)
+
+
+def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Dataset:
+    """Load data set `name`; file-based ones read from `root`; built-ins are cached per seed."""
+    entries = _entries()
+    key = name.strip().lower()
+    if key not in entries:
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(entries)}")
+    entry = entries[key]
+    if not entry.info.needs_root:
+        return _load_builtin(key, int(seed) if entry.seeded else 0)
+    if root is None:
+        raise DataError(f"data set {key!r} is read from files: give the directory holding them "
+                        f"(root / --root); nothing is ever downloaded")
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise DataError(f"{path}: data set {key!r} root is not a directory")
+    return entry.load(path, int(seed))

@@ -1,0 +1,51 @@
+"""One sensed sample on its way through the fleet: times, frames, bit errors, energy and outcome."""
+
+from __future__ import annotations
+
+# Why an inference ended without a prediction (0 = delivered and decoded).
+DELIVERED = 0
+LOST_HEADER = 1  # a frame's header was corrupted
+LOST_COLLISION = 2  # a frame collided on a shared medium
+LOST_QUEUE = 3  # the edge queue was full
+LOST_RETRIES = 4  # a bit-exact strategy gave up after its retry limit
+LOST_ACCESS = 5  # carrier sense never found the medium free
+LOST_REASONS = {
+    DELIVERED: "delivered", LOST_HEADER: "header", LOST_COLLISION: "collision",
+    LOST_QUEUE: "queue", LOST_RETRIES: "retries", LOST_ACCESS: "access",
+}
+
+
+class Inference:
+    """Mutable in-flight record; plain slots because the engine creates one per sample."""
+
+    __slots__ = (
+        "device", "group", "sample", "label", "t_sense", "t_tx_start", "t_arrive", "t_service",
+        "t_done", "ber", "ber_est", "bit_errors", "positions", "frames", "tx_attempts", "bits_on_air",
+        "lost", "sense_mj", "compute_mj", "tx_mj", "rx_mj", "active_s", "pred", "variant",
+    )
+
+    def __init__(self, device: int, group: int, sample: int, label: int, t_sense: float) -> None:
+        self.device = device
+        self.group = group
+        self.sample = sample
+        self.label = label
+        self.t_sense = t_sense
+        self.t_tx_start = t_sense
+        self.t_arrive = -1.0
+        self.t_service = -1.0
+        self.t_done = -1.0
+        self.ber = 0.0  # true BER, mean over the payload bits of the frames received
+        self.ber_est = 0.0  # receiver's BER estimate, averaged the same way
+        self.bit_errors = 0
+        self.positions: list[int] | None = None  # payload bit positions flipped, if any
+        self.frames = 0
+        self.tx_attempts = 0
+        self.bits_on_air = 0
+        self.lost = DELIVERED
+        self.sense_mj = 0.0
+        self.compute_mj = 0.0
+        self.tx_mj = 0.0
+        self.rx_mj = 0.0
+        self.active_s = 0.0  # time the device was not asleep for this inference
+        self.pred = -1
+        self.variant = 0  # index of the codec variant used (adaptive strategies)

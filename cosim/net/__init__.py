@@ -1,0 +1,1 @@
+"""Networking: frames (fragmentation, headers, CRC, packet error rates) and shared media."""

@@ -1,0 +1,299 @@
+"""A sensing device: sense → compute → send frames → sleep, with its energy per phase.
+
+On a dedicated link or a TDMA schedule the whole transmission of an inference is computed in closed
+form (its frames' start times, the channel's BER at each, the bit errors drawn sparsely), so an
+inference costs two events: its sensing and its arrival. On ALOHA or CSMA the frames interact, so a
+long-lived process per device sends them with events at each frame's start and end.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from cosim.channel.errors import error_positions
+from cosim.inference import (
+    LOST_ACCESS, LOST_COLLISION, LOST_HEADER, LOST_RETRIES, Inference,
+)
+
+
+@dataclass(frozen=True)
+class LinkPlan:
+    """What every inference of a group puts on the air, and what it costs (one group, one variant)."""
+
+    frame_payload_bits: tuple[int, ...]  # application bits per frame
+    frame_airtime_s: tuple[float, ...]  # airtime of each frame, s
+    header_bits: int  # bits per frame whose corruption loses the frame (PHY/MAC header, CRC)
+    pilot_bits: int  # known bits per frame for BER estimation (0 = oracle estimate)
+    ifs_s: float  # gap after a frame, s
+    duty_cycle: float  # largest fraction of time on air (1 = unlimited)
+    arq: bool  # bit-exact: CRC + ACK + retransmission
+    max_retries: int
+    ack_window_s: float  # turnaround + ACK airtime the sender listens for, s
+    ack_bits: int  # bits of an ACK frame (it can be corrupted too)
+    backoff_s: float  # mean random back-off before a retransmission, s
+    tx_mj_per_s: float  # radio TX power, mW (= mJ/s)
+    rx_mj_per_s: float  # radio RX power, mW
+    sense_s: float
+    sense_mj: float
+    compute_s: float
+    compute_mj: float
+
+    @property
+    def total_payload_bits(self) -> int:
+        return sum(self.frame_payload_bits)
+
+
+@dataclass
+class FrameOutcome:
+    """What happened to one frame attempt."""
+
+    header_hit: bool
+    payload_errors: list[int]
+    ber: float
+    ber_est: float
+
+
+class Device:
+    """One device: its workload, its link to the gateway and its transmissions."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        index: int,
+        group: int,
+        plan: LinkPlan,
+        link,
+        medium,
+        slot: int,
+        next_arrival: Callable[[float], float],
+        draw_sample: Callable[[], int],
+        labels,
+        err_rng: random.Random,
+        estimate_ber: Callable[[float, int], float],
+        deliver: Callable[[Inference], None],
+        lose: Callable[[Inference], None],
+        stop_s: float,
+    ) -> None:
+        self.env = env
+        self.index = index
+        self.group = group
+        self.plan = plan
+        self.link = link
+        self.medium = medium
+        self.slot = slot
+        self.next_arrival = next_arrival
+        self.draw_sample = draw_sample
+        self.labels = labels
+        self.err_rng = err_rng
+        self.estimate_ber = estimate_ber
+        self.deliver = deliver
+        self.lose = lose
+        self.stop_s = stop_s
+        self.busy_until = 0.0
+        self.dc_next = 0.0
+        self.backlog: deque[Inference] = deque()
+        self.wake: simpy.Event | None = None
+        self.inferences = 0
+
+    def start(self) -> None:
+        """Schedule the first sensing event (and the sender process on shared media)."""
+        first = self.next_arrival(0.0)
+        if first < self.stop_s:
+            self.env.timeout(first).callbacks.append(self._on_sense)
+        if not self.medium.closed_form:
+            self.env.process(self._shared_sender())
+
+    # -- sensing and compute -------------------------------------------------------------------
+    def _on_sense(self, _event: simpy.Event) -> None:
+        env = self.env
+        now = env.now
+        nxt = self.next_arrival(now)
+        if nxt < self.stop_s:
+            env.timeout(nxt - now).callbacks.append(self._on_sense)
+        sample = self.draw_sample()
+        inf = Inference(self.index, self.group, sample, self.labels[sample], now)
+        self.inferences += 1
+        plan = self.plan
+        inf.sense_mj = plan.sense_mj
+        inf.compute_mj = plan.compute_mj
+        inf.active_s = plan.sense_s + plan.compute_s
+        t = max(now, self.busy_until) + plan.sense_s + plan.compute_s
+        inf.t_tx_start = t
+        if self.medium.closed_form:
+            t_end = self._transmit_closed(inf, t)
+            self.busy_until = t_end
+            env.timeout(t_end - now, value=inf).callbacks.append(self._on_sent)
+        else:
+            self.busy_until = t
+            self.backlog.append(inf)
+            if self.wake is not None and not self.wake.triggered:
+                self.wake.succeed()
+
+    def _on_sent(self, event: simpy.Event) -> None:
+        inf = event.value
+        inf.t_arrive = self.env.now
+        (self.lose if inf.lost else self.deliver)(inf)
+
+    # -- one frame attempt ---------------------------------------------------------------------
+    def _attempt(self, inf: Inference, k: int, t: float) -> FrameOutcome:
+        """Draw the bit errors of frame k sent at `t` and book its airtime and TX energy."""
+        plan = self.plan
+        bits = plan.frame_payload_bits[k]
+        header = plan.header_bits
+        ber = self.link.ber_at(t)
+        errs = error_positions(self.err_rng, header + bits + plan.pilot_bits, ber)
+        header_hit = bool(errs) and errs[0] < header
+        payload: list[int] = []
+        pilot_errors = 0
+        if errs:
+            end = header + bits
+            for e in errs:
+                if header <= e < end:
+                    payload.append(e - header)
+                elif e >= end:
+                    pilot_errors += 1
+        est = self.estimate_ber(ber, pilot_errors) if plan.pilot_bits else ber
+        air = plan.frame_airtime_s[k]
+        inf.tx_attempts += 1
+        inf.tx_mj += air * plan.tx_mj_per_s
+        inf.active_s += air
+        inf.bits_on_air += header + bits + plan.pilot_bits
+        return FrameOutcome(header_hit, payload, ber, est)
+
+    def _ack_received(self, inf: Inference, t: float) -> bool:
+        """Listen for the ACK after a frame ending at `t`; the ACK itself can be corrupted."""
+        plan = self.plan
+        inf.rx_mj += plan.ack_window_s * plan.rx_mj_per_s
+        inf.active_s += plan.ack_window_s
+        ber = self.link.ber_at(t)
+        return not error_positions(self.err_rng, plan.ack_bits, ber)
+
+    def _accept(self, inf: Inference, k: int, out: FrameOutcome, offset: int) -> None:
+        """Book a frame that reached the gateway (its payload errors go to the decoder)."""
+        bits = self.plan.frame_payload_bits[k]
+        inf.frames += 1
+        inf.ber += out.ber * bits
+        inf.ber_est += out.ber_est * bits
+        if out.payload_errors:
+            inf.bit_errors += len(out.payload_errors)
+            shifted = [p + offset for p in out.payload_errors]
+            if inf.positions is None:
+                inf.positions = shifted
+            else:
+                inf.positions.extend(shifted)
+
+    def _finish_estimate(self, inf: Inference) -> None:
+        total = self.plan.total_payload_bits
+        inf.ber = inf.ber / total
+        inf.ber_est = inf.ber_est / total
+
+    # -- closed-form transmission (dedicated link, TDMA) ---------------------------------------
+    def _transmit_closed(self, inf: Inference, t: float) -> float:
+        """Send all frames from `t`; return when the last one (and its ACK) ended."""
+        plan = self.plan
+        dc_factor = 1.0 / plan.duty_cycle - 1.0
+        offset = 0
+        for k, air in enumerate(plan.frame_airtime_s):
+            retries = 0
+            while True:
+                t = self.medium.slot_start(max(t, self.dc_next), self.slot)
+                out = self._attempt(inf, k, t)
+                t += air
+                self.dc_next = t + air * dc_factor
+                if not plan.arq:
+                    if out.header_hit:
+                        inf.lost = LOST_HEADER
+                    else:
+                        self._accept(inf, k, out, offset)
+                    t += plan.ifs_s
+                    break
+                ok = not out.header_hit and not out.payload_errors
+                ok = self._ack_received(inf, t) and ok
+                t += plan.ack_window_s
+                if ok:
+                    out.payload_errors = []
+                    self._accept(inf, k, out, offset)
+                    t += plan.ifs_s
+                    break
+                retries += 1
+                if retries > plan.max_retries:
+                    inf.lost = LOST_RETRIES
+                    self._finish_estimate(inf)
+                    return t
+                t += self.err_rng.random() * 2.0 * plan.backoff_s
+            offset += plan.frame_payload_bits[k]
+        self._finish_estimate(inf)
+        return t
+
+    # -- shared medium (ALOHA, CSMA): frames interact, so they are events --------------------
+    def _shared_sender(self):
+        env = self.env
+        medium = self.medium
+        plan = self.plan
+        dc_factor = 1.0 / plan.duty_cycle - 1.0
+        while True:
+            if not self.backlog:
+                self.wake = env.event()
+                yield self.wake
+                self.wake = None
+            inf = self.backlog.popleft()
+            wait = inf.t_tx_start - env.now
+            if wait > 0:
+                yield env.timeout(wait)
+            offset = 0
+            for k, air in enumerate(plan.frame_airtime_s):
+                retries = 0
+                while not inf.lost:
+                    if self.dc_next > env.now:
+                        yield env.timeout(self.dc_next - env.now)
+                    if medium.kind == "csma":
+                        sensed = 0
+                        while medium.busy(env.now):
+                            sensed += 1
+                            if sensed >= medium.max_attempts:
+                                inf.lost = LOST_ACCESS
+                                break
+                            yield env.timeout(self.err_rng.random() * medium.backoff_max_s)
+                        if inf.lost:
+                            break
+                        if plan.ifs_s:
+                            yield env.timeout(plan.ifs_s)  # CCA-to-TX turnaround: the vulnerable window
+                    period = medium.begin(env.now, air)
+                    out = self._attempt(inf, k, env.now)
+                    yield env.timeout(air)
+                    self.dc_next = env.now + air * dc_factor
+                    collided = period.frames >= 2
+                    if collided:
+                        medium.collisions += 1
+                    if not plan.arq:
+                        if collided:
+                            inf.lost = LOST_COLLISION
+                        elif out.header_hit:
+                            inf.lost = LOST_HEADER
+                        else:
+                            self._accept(inf, k, out, offset)
+                        break
+                    ok = not collided and not out.header_hit and not out.payload_errors
+                    ok = self._ack_received(inf, env.now) and ok
+                    yield env.timeout(plan.ack_window_s)
+                    if ok:
+                        out.payload_errors = []
+                        self._accept(inf, k, out, offset)
+                        break
+                    retries += 1
+                    if retries > plan.max_retries:
+                        inf.lost = LOST_COLLISION if collided else LOST_RETRIES
+                        break
+                    yield env.timeout(self.err_rng.random() * 2.0 * plan.backoff_s)
+                offset += plan.frame_payload_bits[k]
+                if inf.lost:
+                    break
+            self._finish_estimate(inf)
+            inf.t_arrive = env.now
+            self.busy_until = env.now
+            (self.lose if inf.lost else self.deliver)(inf)

@@ -1,0 +1,88 @@
+"""An edge server: bounded FIFO queue, parallel workers, batching by size or wait.
+
+Callback-driven (no process per request): an arrival, a batch start and a batch end cost one event
+each at most, so queueing stays cheap at fleet scale.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+import simpy
+
+from cosim.inference import LOST_QUEUE, Inference
+
+
+class EdgeQueue:
+    """Batches inferences for `workers` workers; a batch takes `service_time_s(batch)` seconds."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        workers: int,
+        max_batch: int,
+        max_wait_s: float,
+        queue_limit: int,
+        service_time_s: Callable[[list[Inference]], float],
+        done: Callable[[Inference], None],
+        dropped: Callable[[Inference], None],
+    ) -> None:
+        self.env = env
+        self.idle = workers
+        self.workers = workers
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.queue_limit = queue_limit
+        self.service_time_s = service_time_s
+        self.done = done
+        self.dropped = dropped
+        self.queue: deque[Inference] = deque()
+        self.timer_armed = False
+        self.busy_s = 0.0
+        self.batches = 0
+        self.served = 0
+
+    def submit(self, inf: Inference) -> None:
+        """An inference's last frame arrived at the gateway."""
+        if len(self.queue) >= self.queue_limit:
+            inf.lost = LOST_QUEUE
+            self.dropped(inf)
+            return
+        self.queue.append(inf)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        now = self.env.now
+        queue = self.queue
+        while self.idle and queue:
+            if len(queue) < self.max_batch and now < queue[0].t_arrive + self.max_wait_s:
+                if not self.timer_armed:
+                    self.timer_armed = True
+                    ev = self.env.timeout(queue[0].t_arrive + self.max_wait_s - now)
+                    ev.callbacks.append(self._on_timer)
+                return
+            n = min(len(queue), self.max_batch)
+            batch = [queue.popleft() for _ in range(n)]
+            for inf in batch:
+                inf.t_service = now
+            service_s = self.service_time_s(batch)
+            self.idle -= 1
+            self.busy_s += service_s
+            self.batches += 1
+            ev = self.env.timeout(service_s, value=batch)
+            ev.callbacks.append(self._on_batch_done)
+
+    def _on_timer(self, _event: simpy.Event) -> None:
+        self.timer_armed = False
+        self._dispatch()
+
+    def _on_batch_done(self, event: simpy.Event) -> None:
+        now = self.env.now
+        self.idle += 1
+        batch = event.value
+        self.served += len(batch)
+        for inf in batch:
+            inf.t_done = now
+            self.done(inf)
+        self._dispatch()

@@ -1,0 +1,110 @@
+"""Matplotlib figures of a run: latency CDF, energy per phase, BER and accuracy over time, per-device accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+PHASES = ("sense", "compute", "tx", "rx", "sleep")
+
+
+def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path]:
+    """Write the four run figures as PNG into `outdir`; return their paths."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber"]
+    t = pq.read_table(packets, columns=cols)
+    d = {c: t.column(c).to_numpy() for c in cols}
+    names = [g.name for g in groups]
+    paths = [
+        _latency_cdf(d, names, outdir / "latency_cdf.png"),
+        _energy_breakdown(summary, names, outdir / "energy_breakdown.png"),
+        _over_time(d, names, outdir / "ber_accuracy_over_time.png"),
+        _device_accuracy(d, names, outdir / "device_accuracy.png"),
+    ]
+    return paths
+
+
+def _latency_cdf(d, names, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for gi, name in enumerate(names):
+        m = (d["group"] == gi) & (d["t_done_s"] >= 0)
+        lat = np.sort((d["t_done_s"][m] - d["t_sense_s"][m]) * 1000.0)
+        if len(lat):
+            ax.plot(lat, np.arange(1, len(lat) + 1) / len(lat), label=name)
+    ax.set_xlabel("end-to-end latency (ms)")
+    ax.set_ylabel("fraction of delivered inferences")
+    ax.set_xscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    ax.set_title("Latency CDF")
+    return _save(fig, path)
+
+
+def _energy_breakdown(summary, names, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bottom = np.zeros(len(names))
+    for phase in PHASES:
+        vals = np.array([summary["groups"][n]["device_energy_mj_by_phase"][phase] or 0.0 for n in names])
+        ax.bar(names, vals, bottom=bottom, label=phase)
+        bottom += vals
+    ax.set_ylabel("device energy per inference (mJ)")
+    ax.set_title("Energy per inference by phase")
+    ax.legend()
+    return _save(fig, path)
+
+
+def _over_time(d, names, path: Path, bins: int = 50) -> Path:
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
+    t_end = float(d["t_sense_s"].max()) if len(d["t_sense_s"]) else 1.0
+    edges = np.linspace(0.0, max(t_end, 1e-9), bins + 1)
+    mid = (edges[:-1] + edges[1:]) / 2
+    for gi, name in enumerate(names):
+        m = d["group"] == gi
+        idx = np.clip(np.digitize(d["t_sense_s"][m], edges) - 1, 0, bins - 1)
+        count = np.bincount(idx, minlength=bins)
+        delivered = d["lost"][m] == 0
+        ber = np.bincount(idx[delivered], weights=d["ber"][m][delivered], minlength=bins)
+        n_del = np.bincount(idx[delivered], minlength=bins)
+        correct = np.bincount(idx, weights=(delivered & (d["pred"][m] == d["label"][m])), minlength=bins)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ax1.plot(mid, ber / n_del, label=name)
+            ax2.plot(mid, correct / count, label=name)
+    ax1.set_ylabel("mean BER")
+    ax1.set_yscale("symlog", linthresh=1e-5)
+    ax2.set_ylabel("accuracy (delivered & correct)")
+    ax2.set_xlabel("simulated time (s)")
+    ax1.legend()
+    ax1.set_title("Channel BER and semantic accuracy over time")
+    return _save(fig, path)
+
+
+def _device_accuracy(d, names, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for gi, name in enumerate(names):
+        m = d["group"] == gi
+        dev = d["device"][m]
+        if not len(dev):
+            continue
+        ok = (d["lost"][m] == 0) & (d["pred"][m] == d["label"][m])
+        ids, inv = np.unique(dev, return_inverse=True)
+        acc = np.bincount(inv, weights=ok) / np.bincount(inv)
+        ax.scatter(ids, acc, s=6, label=name)
+    ax.set_xlabel("device index")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Per-device accuracy")
+    ax.legend(markerscale=3)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,37 @@
+"""The console summary table printed at the end of `cosim run`."""
+
+from __future__ import annotations
+
+
+def _fmt(value, spec: str = ".3g") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def summary_rows(summary: dict) -> list[list[str]]:
+    """One row per group plus the total: the figures a user checks first."""
+    rows = []
+    for name, m in [*summary["groups"].items(), ("ALL", summary)]:
+        rows.append([
+            name, str(m["inferences"]), _fmt(m["accuracy"], ".3f"), _fmt(m["delivered_accuracy"], ".3f"),
+            _fmt(m["latency_ms"]["p50"]), _fmt(m["latency_ms"]["p95"]), _fmt(m["deadline_miss_ratio"], ".3f"),
+            _fmt(m["device_energy_mj_per_inference"]), _fmt(m["bits_on_air_per_inference"], ".0f"),
+            _fmt(m["battery_life_days"], ".1f"),
+        ])
+    return rows
+
+
+HEADER = ["group", "inferences", "accuracy", "deliv.acc", "p50 ms", "p95 ms", "miss", "mJ/inf",
+          "bits/inf", "battery d"]
+
+
+def print_summary(summary: dict) -> None:
+    """Print the table with aligned columns."""
+    rows = [HEADER, *summary_rows(summary)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    for k, row in enumerate(rows):
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+    util = ", ".join(f"{k} {v:.1%}" for k, v in summary["edge_utilization"].items())
+    print(f"edge utilisation: {util}; simulated {summary['sim_time_s']:.1f} s in "
+          f"{summary['wall_time_s']:.1f} s wall, {summary['events']} events")

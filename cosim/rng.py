@@ -1,0 +1,32 @@
+"""Named random streams: every stream derives from the scenario seed and a name path.
+
+Streams named alike in two groups (e.g. the channel of device 3) are identical, which gives
+strategies compared in one scenario common random numbers.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+import numpy as np
+
+
+def _key(names: tuple[object, ...]) -> tuple[int, ...]:
+    return tuple(n if isinstance(n, int) else zlib.crc32(str(n).encode()) for n in names)
+
+
+def seed_sequence(seed: int, *names: object) -> np.random.SeedSequence:
+    """The SeedSequence of the stream `names` under the root `seed`."""
+    return np.random.SeedSequence(entropy=seed, spawn_key=_key(names))
+
+
+def numpy_stream(seed: int, *names: object) -> np.random.Generator:
+    """A numpy Generator for vectorised draws."""
+    return np.random.default_rng(seed_sequence(seed, *names))
+
+
+def python_stream(seed: int, *names: object) -> random.Random:
+    """A `random.Random` for scalar draws in the hot path (~30 ns per draw, vs ~1 µs for numpy)."""
+    state = seed_sequence(seed, *names).generate_state(4, dtype=np.uint32)
+    return random.Random(int.from_bytes(state.tobytes(), "little"))

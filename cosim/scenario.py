@@ -1,0 +1,271 @@
+"""The scenario schema (pydantic), YAML loading with file/line in errors, and `--set` overrides.
+
+Every field documents its unit and default; `cosim schema` prints the JSON Schema for editors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cosim.channel.processes import ChannelConfig
+from cosim.errors import ScenarioError
+from cosim.yamlio import apply_override, line_for, load_yaml, parse_override
+
+MAX_DEVICES = 1_000_000
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PeriodicWorkload(Strict):
+    """Sense every `period_s`, each time shifted by a uniform jitter in [-jitter_s, +jitter_s]."""
+
+    kind: Literal["periodic"] = "periodic"
+    period_s: float = Field(gt=0, le=86_400 * 365, description="sensing period, s")
+    jitter_s: float = Field(0.0, ge=0, description="uniform jitter half-width, s (default 0)")
+
+    @model_validator(mode="after")
+    def _jitter_below_period(self) -> "PeriodicWorkload":
+        if self.jitter_s >= self.period_s:
+            raise ValueError("jitter_s must be smaller than period_s")
+        return self
+
+
+class PoissonWorkload(Strict):
+    """Sense at the events of a Poisson process of rate `rate_hz`."""
+
+    kind: Literal["poisson"]
+    rate_hz: float = Field(gt=0, le=1000, description="mean sensing rate, 1/s")
+
+
+Workload = Annotated[Union[PeriodicWorkload, PoissonWorkload], Field(discriminator="kind")]
+
+
+class FixedPlacement(Strict):
+    """Every device at the same distance from its gateway."""
+
+    kind: Literal["fixed"] = "fixed"
+    distance_m: float = Field(10.0, gt=0, le=1e6, description="distance to the gateway, m (default 10)")
+
+
+class UniformPlacement(Strict):
+    """Distances drawn uniformly in [min_m, max_m]."""
+
+    kind: Literal["uniform"]
+    min_m: float = Field(gt=0, le=1e6, description="smallest distance, m")
+    max_m: float = Field(gt=0, le=1e6, description="largest distance, m")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "UniformPlacement":
+        if self.max_m < self.min_m:
+            raise ValueError("max_m must be >= min_m")
+        return self
+
+
+class DiscPlacement(Strict):
+    """Devices uniform over a disc of `radius_m` around the gateway (area-uniform)."""
+
+    kind: Literal["disc"]
+    radius_m: float = Field(gt=0, le=1e6, description="disc radius, m")
+    min_m: float = Field(1.0, gt=0, description="smallest distance, m (default 1)")
+
+
+Placement = Annotated[
+    Union[FixedPlacement, UniformPlacement, DiscPlacement], Field(discriminator="kind")
+]
+
+
+class SenseModel(Strict):
+    """The sensor's acquisition phase before encoding."""
+
+    time_ms: float = Field(2.0, ge=0, le=60_000, description="acquisition time, ms (default 2)")
+    current_ma: float = Field(1.0, ge=0, le=1000, description="extra current while sensing, mA (default 1)")
+
+
+class DeviceGroup(Strict):
+    """A group of identical devices: board, radio, strategy, workload and placement."""
+
+    name: str = Field(description="group name, used in results")
+    count: int = Field(gt=0, le=MAX_DEVICES, description="number of devices")
+    board: str = Field("stm32l476", description="board profile name or path (default stm32l476)")
+    radio: str = Field("ble-1m", description="radio profile name or path (default ble-1m)")
+    strategy: str = Field("semanticnn", description="offloading strategy (default semanticnn)")
+    codec: str | None = Field(None, description="codec for this group; default: the scenario's codec")
+    workload: Workload = Field(default_factory=lambda: PeriodicWorkload(period_s=1.0))
+    placement: Placement = Field(default_factory=FixedPlacement)
+    server: str | None = Field(None, description="edge server name; default: the first server")
+    channel: ChannelConfig | None = Field(None, description="channel; default: the server's channel")
+    battery_mah: float = Field(1000.0, gt=0, le=1e7, description="battery capacity, mAh (default 1000)")
+    battery_v: float = Field(3.0, gt=0, le=48, description="battery voltage, V (default 3.0)")
+    sense: SenseModel = Field(default_factory=SenseModel)
+
+
+class DedicatedMedium(Strict):
+    """Each device has its own channel to the gateway: no contention."""
+
+    kind: Literal["dedicated"] = "dedicated"
+
+
+class AlohaMedium(Strict):
+    """Pure ALOHA: transmit at once; any overlap of two frames loses both."""
+
+    kind: Literal["aloha"]
+
+
+class CsmaMedium(Strict):
+    """Non-persistent CSMA: sense, back off a random time while busy; overlapping starts collide."""
+
+    kind: Literal["csma"]
+    backoff_max_ms: float = Field(10.0, gt=0, description="largest random back-off, ms (default 10)")
+    max_attempts: int = Field(8, ge=1, le=64, description="carrier-sense attempts before a drop (default 8)")
+
+
+class TdmaMedium(Strict):
+    """Each attached device owns one slot per superframe; a frame waits for its slot."""
+
+    kind: Literal["tdma"]
+    slot_ms: float = Field(gt=0, le=60_000, description="slot length, ms (must hold one frame)")
+
+
+Medium = Annotated[
+    Union[DedicatedMedium, AlohaMedium, CsmaMedium, TdmaMedium], Field(discriminator="kind")
+]
+
+
+class OracleEstimate(Strict):
+    """The receiver knows each frame's true BER."""
+
+    kind: Literal["oracle"] = "oracle"
+
+
+class PilotEstimate(Strict):
+    """The receiver counts errors among `pilot_bits` known bits per frame."""
+
+    kind: Literal["pilot"]
+    pilot_bits: int = Field(64, ge=1, le=100_000, description="known bits per frame (default 64)")
+
+
+BerEstimate = Annotated[Union[OracleEstimate, PilotEstimate], Field(discriminator="kind")]
+
+
+class EdgeServer(Strict):
+    """An edge server: profile, workers, batching, queue and the medium its gateway uses."""
+
+    name: str = Field("edge", description="server name")
+    profile: str = Field("rpi5", description="edge profile name or path (default rpi5)")
+    workers: int = Field(1, ge=1, le=1024, description="parallel workers (default 1)")
+    max_batch: int = Field(32, ge=1, le=4096, description="largest batch, samples (default 32)")
+    max_wait_ms: float = Field(5.0, ge=0, le=60_000, description="longest wait to fill a batch, ms (default 5)")
+    queue_limit: int = Field(10_000, ge=1, le=10_000_000, description="queued inferences before drops")
+    medium: Medium = Field(default_factory=DedicatedMedium)
+    channel: ChannelConfig | None = Field(None, description="channel of devices attached here")
+
+
+class Scenario(Strict):
+    """One simulated deployment: devices, edge servers, channels and the codec."""
+
+    name: str = Field("scenario", description="scenario name")
+    seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (default 0)")
+    duration_s: float = Field(gt=0, le=86_400 * 365, description="simulated sensing time, s")
+    dataset: str = Field("digits", description="data set the devices sense (default digits)")
+    dataset_root: str | None = Field(None, description="directory of file-based data sets")
+    codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
+    deadline_ms: float = Field(1000.0, gt=0, description="end-to-end deadline, ms (default 1000)")
+    ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
+    codec_batch: int = Field(256, ge=1, le=65_536, description="decoder batch size, samples (default 256)")
+    devices: list[DeviceGroup] = Field(min_length=1)
+    edge: list[EdgeServer] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Scenario":
+        servers = [s.name for s in self.edge]
+        if len(set(servers)) != len(servers):
+            raise ValueError("edge server names must be unique")
+        groups = [g.name for g in self.devices]
+        if len(set(groups)) != len(groups):
+            raise ValueError("device group names must be unique")
+        if sum(g.count for g in self.devices) > MAX_DEVICES:
+            raise ValueError(f"more than {MAX_DEVICES} devices in total")
+        for i, g in enumerate(self.devices):
+            if g.server is not None and g.server not in servers:
+                raise ValueError(f"devices.{i}.server: no edge server named {g.server!r} (have {servers})")
+            server = self.server_of(g)
+            if g.channel is None and server.channel is None:
+                raise ValueError(f"devices.{i}: no channel, set devices.{i}.channel or the server's channel")
+        return self
+
+    def server_of(self, group: DeviceGroup) -> EdgeServer:
+        """The edge server a group attaches to."""
+        if group.server is None:
+            return self.edge[0]
+        return next(s for s in self.edge if s.name == group.server)
+
+
+def _format_loc(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+
+
+_UNION_TAGS = {
+    "periodic", "poisson", "fixed", "uniform", "disc", "dedicated", "aloha", "csma", "tdma",
+    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace",
+}
+
+
+def validate_scenario(data: object, source: str, lines: dict | None = None) -> Scenario:
+    """Validate raw data into a Scenario; the first error names file, line and field."""
+    if data is None:
+        raise ScenarioError(f"{source}: empty file, expected a scenario mapping")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        field = _format_loc(loc) or "(top level)"
+        line = line_for(lines or {}, loc)
+        where = f"{source}:{line}" if line else source
+        msg = err["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ScenarioError(f"{where}: {field}: {msg}{more}") from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:
+    """Load, override (`--set a.b=v`, `--seed`) and validate a scenario file."""
+    data, lines = load_yaml(path)
+    if overrides or seed is not None:
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{path}: expected a mapping at the top level")
+        for text in overrides:
+            parts, value = parse_override(text)
+            apply_override(data, parts, value, str(path))
+        if seed is not None:
+            data["seed"] = seed
+    scenario = validate_scenario(data, str(path), lines)
+    return _resolve_paths(scenario, Path(path).parent)
+
+
+def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    """Make relative trace and codec paths relative to the scenario file, as a user expects."""
+    def fix(p: str | None) -> str | None:
+        if p is None or p.startswith("builtin:") or Path(p).is_absolute():
+            return p
+        candidate = base / p
+        return str(candidate) if candidate.exists() else p
+
+    def fix_channel(ch):
+        if ch is not None and getattr(ch, "kind", None) == "trace":
+            return ch.model_copy(update={"path": fix(str(ch.path))})
+        return ch
+
+    groups = [g.model_copy(update={"codec": fix(g.codec), "channel": fix_channel(g.channel)})
+              for g in scenario.devices]
+    servers = [s.model_copy(update={"channel": fix_channel(s.channel)}) for s in scenario.edge]
+    return scenario.model_copy(update={"codec": fix(scenario.codec), "devices": groups, "edge": servers,
+                                       "dataset_root": fix(scenario.dataset_root)})

@@ -1,0 +1,343 @@
+"""Assembles a World (SimPy environment, devices, media, edge servers, codecs) from a Scenario and runs it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from cosim import __version__
+from cosim.errors import ScenarioError
+from cosim.inference import Inference
+from cosim.net.frames import fragment
+from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
+from cosim.node.device import Device, LinkPlan
+from cosim.node.edge import EdgeQueue
+from cosim.profiles import load_board, load_edge, load_radio
+from cosim.results import GroupFacts, Recorder, summarise, write_json
+from cosim.rng import numpy_stream, python_stream
+from cosim.scenario import DeviceGroup, Scenario
+from cosim.strategies import get_strategy
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: the summary and where its files are (if written)."""
+
+    summary: dict
+    outdir: Path | None
+
+
+def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
+    """Next sensing time after `now` for one device (first call: the first sensing time)."""
+    if workload.kind == "poisson":
+        rate = workload.rate_hz
+        return lambda now: now + rng.expovariate(rate)
+    period, jitter = workload.period_s, workload.jitter_s
+    state = {"base": rng.random() * period - period}
+
+    def next_periodic(now: float) -> float:
+        state["base"] += period
+        t = state["base"] + (rng.uniform(-jitter, jitter) if jitter else 0.0)
+        return max(t, now)
+
+    return next_periodic
+
+
+def _distances(placement, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Distance of each device to its gateway, m."""
+    if placement.kind == "fixed":
+        return np.full(n, placement.distance_m)
+    if placement.kind == "uniform":
+        return rng.uniform(placement.min_m, placement.max_m, n)
+    r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
+    return np.maximum(r, placement.min_m)
+
+
+class World:
+    """One simulated deployment, built from a validated Scenario."""
+
+    def __init__(self, scenario: Scenario, workdir: Path) -> None:
+        from cosim.codec.checkpoint import load_codec
+        from cosim.data import load_dataset
+
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.dataset = load_dataset(scenario.dataset, scenario.dataset_root)
+        self.labels = self.dataset.y_test.astype(np.int64).tolist()
+        self.n_samples = len(self.labels)
+        self._load_codec = load_codec
+        self._codecs: dict[str, object] = {}
+        self._encoded: dict[str, np.ndarray] = {}
+        self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices])
+        self.evaluators: dict[str, object] = {}
+        self.group_evaluator: list[object] = []
+        self.group_facts: list[GroupFacts] = []
+        self.devices: list[Device] = []
+        self.servers: dict[str, EdgeQueue] = {}
+        self.server_profiles = {}
+        self.media = {}
+        self.stop_s = scenario.duration_s
+        self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
+        self._build_servers()
+        for gi, group in enumerate(scenario.devices):
+            self._build_group(gi, group)
+
+    # -- what strategies may ask -----------------------------------------------------------------
+    def codec(self, spec: str):
+        """The codec at `spec`, loaded once."""
+        if spec not in self._codecs:
+            self._codecs[spec] = self._load_codec(spec)
+            meta = self._codecs[spec].meta
+            if getattr(meta, "dataset", self.dataset.name) != self.dataset.name:
+                raise ScenarioError(
+                    f"codec {spec!r} was trained on {meta.dataset!r}, but the scenario senses "
+                    f"{self.dataset.name!r}"
+                )
+        return self._codecs[spec]
+
+    def encoded(self, spec: str) -> np.ndarray:
+        """The codec's packed payload of every test sample (the encoder is deterministic)."""
+        if spec not in self._encoded:
+            self._encoded[spec] = self.codec(spec).encode(self.dataset.x_test)
+        return self._encoded[spec]
+
+    # -- assembly --------------------------------------------------------------------------------
+    def _build_servers(self) -> None:
+        sc = self.scenario
+        attached = {s.name: 0 for s in sc.edge}
+        for g in sc.devices:
+            attached[sc.server_of(g).name] += g.count
+        for s in sc.edge:
+            profile = load_edge(s.profile)
+            self.server_profiles[s.name] = profile
+            m = s.medium
+            if m.kind == "dedicated":
+                self.media[s.name] = DedicatedLink()
+            elif m.kind == "tdma":
+                self.media[s.name] = TdmaSchedule(m.slot_ms / 1000.0, max(attached[s.name], 1))
+            elif m.kind == "csma":
+                self.media[s.name] = SharedChannel("csma", m.backoff_max_ms / 1000.0, m.max_attempts)
+            else:
+                self.media[s.name] = SharedChannel("aloha")
+            self.servers[s.name] = EdgeQueue(
+                self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
+                self._service_time(profile), self._on_served, self.recorder.add,
+            )
+
+    def _service_time(self, profile) -> Callable[[list[Inference]], float]:
+        t0 = profile.batch_t0_ms / 1000.0
+        t1_per_mac = profile.batch_t1_ms / 1000.0 / profile.reference_macs
+        edge_macs = self._edge_macs
+
+        def service_s(batch: list[Inference]) -> float:
+            return t0 + t1_per_mac * sum(edge_macs[inf.group] for inf in batch)
+
+        return service_s
+
+    def _build_group(self, gi: int, group: DeviceGroup) -> None:
+        sc = self.scenario
+        where = f"devices.{gi}"
+        board = load_board(group.board)
+        radio = load_radio(group.radio)
+        try:
+            strategy = get_strategy(group.strategy)
+        except KeyError as exc:
+            raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
+        setup = strategy.setup(self, group.codec or sc.codec)
+        server_cfg = sc.server_of(group)
+        channel = group.channel or server_cfg.channel
+        medium = self.media[server_cfg.name]
+        plan = self._link_plan(group, board, radio, setup, medium, where)
+        self._edge_macs.append(setup.edge_macs)
+        key = setup.evaluator_key
+        if key not in self.evaluators:
+            self.evaluators[key] = setup.make_evaluator(self.recorder.add, sc.codec_batch)
+        evaluator = self.evaluators[key]
+        self.group_evaluator.append(evaluator)
+        radio_sleep_mw = radio.sleep_current_ua * radio.supply_v / 1000.0
+        self.group_facts.append(GroupFacts(
+            name=group.name, devices=group.count, sleep_mw=board.sleep_power_mw + radio_sleep_mw,
+            battery_mwh=group.battery_mah * group.battery_v, payload_bits=setup.payload_bits,
+        ))
+        server = self.servers[server_cfg.name]
+        distances = _distances(group.placement, group.count, numpy_stream(sc.seed, "placement", group.name))
+        channel_key = json.dumps(channel.model_dump(mode="json"), sort_keys=True)
+        pilot_bits = plan.pilot_bits
+        first_index = len(self.devices)
+        for i in range(group.count):
+            link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
+            sample_rng = python_stream(sc.seed, "samples", i)
+            n = self.n_samples
+            device = Device(
+                env=self.env, index=first_index + i, group=gi, plan=plan, link=link, medium=medium,
+                slot=i, next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
+                draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
+                labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
+                estimate_ber=lambda ber, k: (k + 0.5) / (pilot_bits + 1),
+                deliver=server.submit, lose=self.recorder.add, stop_s=self.stop_s,
+            )
+            self.devices.append(device)
+
+    def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
+        sc = self.scenario
+        pilot_bits = sc.ber_estimate.pilot_bits if sc.ber_estimate.kind == "pilot" else 0
+        try:
+            frames = fragment(setup.payload_bits, radio, pilot_bits)
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: {exc}") from None
+        if isinstance(medium, TdmaSchedule) and max(frames.airtime_s) > medium.slot_s:
+            raise ScenarioError(
+                f"edge medium slot_ms={medium.slot_s * 1000:g} is shorter than a frame of "
+                f"{group.radio} ({max(frames.airtime_s) * 1000:.3f} ms) in {where}"
+            )
+        tx_mw = radio.tx_current_ma * radio.supply_v
+        rx_mw = radio.rx_current_ma * radio.supply_v
+        turnaround_s = radio.turnaround_us / 1e6
+        compute_s = board.compute_time_s(setup.device_macs)
+        sense_s = group.sense.time_ms / 1000.0
+        return LinkPlan(
+            frame_payload_bits=tuple(frames.payload_bits),
+            frame_airtime_s=frames.airtime_s,
+            header_bits=int(frames.header_bits),
+            pilot_bits=pilot_bits,
+            ifs_s=radio.ifs_us / 1e6,
+            duty_cycle=radio.duty_cycle,
+            arq=setup.arq,
+            max_retries=getattr(setup, "max_retries", 7),
+            ack_window_s=turnaround_s + radio.ack_airtime_s(),
+            ack_bits=radio.ack_bytes * 8,
+            backoff_s=max(radio.ack_airtime_s(), 1e-3),
+            tx_mj_per_s=tx_mw,
+            rx_mj_per_s=rx_mw,
+            sense_s=sense_s,
+            sense_mj=(board.run_power_mw + group.sense.current_ma * board.supply_v) * sense_s,
+            compute_s=compute_s,
+            compute_mj=board.compute_energy_mj(setup.device_macs),
+        )
+
+    # -- running ---------------------------------------------------------------------------------
+    def _on_served(self, inf: Inference) -> None:
+        self.group_evaluator[inf.group].submit(inf)
+
+    def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
+        """Run to the end of sensing, then drain every inference still in flight."""
+        for device in self.devices:
+            device.start()
+        for k in range(1, steps + 1):
+            self.env.run(until=self.stop_s * k / steps)
+            if progress:
+                progress(self.env.now)
+        self.env.run()
+        for evaluator in self.evaluators.values():
+            evaluator.flush()
+        self.recorder.close()
+
+    def events(self) -> int:
+        """Events the SimPy environment processed (its internal event counter)."""
+        return int(getattr(self.env, "_eid", 0))
+
+
+def _file_sha256(spec: str) -> str | None:
+    p = Path(spec)
+    if spec.startswith("builtin:") or not p.is_file():
+        return None
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
+    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
+    from cosim import plotting
+
+    wall0 = time.perf_counter()
+    if outdir is not None:
+        Path(outdir).parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=".cosim-run-", dir=Path(outdir).parent if outdir else None))
+    try:
+        world = World(scenario, workdir)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
+                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
+
+            def tick(now: float) -> None:
+                bar.update(now - bar.n)
+        world.run(progress=tick if bar else None)
+        if bar:
+            bar.close()
+        server_time_s = max(world.env.now, scenario.duration_s)
+        extra = {
+            "edge_utilization": {
+                name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
+            },
+            "edge_energy_j": {
+                name: world.server_profiles[name].idle_power_w * server_time_s
+                + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
+                * q.busy_s
+                for name, q in world.servers.items()
+            },
+            "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
+            "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
+            "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
+            "sim_time_s": world.env.now,
+            "events": world.events(),
+        }
+        summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
+                            scenario.deadline_ms / 1000.0, extra)
+        summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+        summary["wall_time_s"] = time.perf_counter() - wall0
+        if outdir is None:
+            return RunResult(summary, None)
+        manifest = {
+            "scenario": scenario.model_dump(mode="json"),
+            "seed": scenario.seed,
+            "cosim_version": __version__,
+            "python": platform.python_version(),
+            "packages": _package_versions(),
+            "codecs": {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
+                       for spec, c in world._codecs.items()},
+        }
+        write_json(workdir / "summary.json", summary)
+        write_json(workdir / "manifest.json", manifest)
+        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
+        _publish(workdir, Path(outdir))
+        return RunResult(summary, Path(outdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _publish(workdir: Path, outdir: Path) -> None:
+    """Move finished outputs into `outdir`, summary.json last, so a complete summary means a complete run."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "summary.json").unlink(missing_ok=True)  # no stale summary beside new files
+    figs = outdir / "figures"
+    if (workdir / "figures").exists():
+        if figs.exists():
+            shutil.rmtree(figs)
+        shutil.move(str(workdir / "figures"), str(figs))
+    for name in ("packets.parquet", "manifest.json", "summary.json"):
+        shutil.move(str(workdir / name), str(outdir / name))
+
+
+def _package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("numpy", "simpy", "torch", "scipy", "pydantic", "pyarrow"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,56 @@
+"""Shared-medium collision bookkeeping and TDMA slot arithmetic."""
+
+import math
+import random
+
+from cosim.net.medium import SharedChannel, TdmaSchedule
+
+
+def _collided(frames):
+    """Brute force: a frame collides if it overlaps any other."""
+    out = []
+    for i, (s, a) in enumerate(frames):
+        out.append(any(j != i and s < s2 + a2 and s2 < s + a for j, (s2, a2) in enumerate(frames)))
+    return out
+
+
+def _replay(frames):
+    """Start frames in time order and read each one's state at its end, as a device does."""
+    ch = SharedChannel("aloha")
+    events = sorted((s + a, i) for i, (s, a) in enumerate(frames))
+    periods, got, k = {}, [None] * len(frames), 0
+    for end, i in events:
+        while k < len(frames) and frames[k][0] < end:
+            periods[k] = ch.begin(*frames[k])
+            k += 1
+        got[i] = periods[i].frames >= 2
+    return got
+
+
+def test_busy_periods_match_pairwise_overlap():
+    rng = random.Random(3)
+    frames = sorted((rng.uniform(0, 400), rng.uniform(0.1, 2.0)) for _ in range(300))
+    got = _replay(frames)
+    assert got == _collided(frames)
+    assert 0 < sum(got) < len(got)
+
+
+def test_aloha_success_matches_theory():
+    """Pure ALOHA: success probability exp(-2G) at offered load G (Poisson starts, equal airtime)."""
+    rng = random.Random(11)
+    G, air = 0.3, 1.0
+    t, frames = 0.0, []
+    while t < 40_000:
+        t += rng.expovariate(G / air)
+        frames.append((t, air))
+    coll = _replay(frames)
+    success = 1 - sum(coll) / len(coll)
+    assert abs(success - math.exp(-2 * G)) < 0.02
+
+
+def test_tdma_slot_start():
+    tdma = TdmaSchedule(slot_s=0.01, slots=5)
+    assert tdma.slot_start(0.0, 0) == 0.0
+    assert abs(tdma.slot_start(0.001, 0) - 0.05) < 1e-12
+    assert abs(tdma.slot_start(0.001, 2) - 0.02) < 1e-12
+    assert abs(tdma.slot_start(0.031, 2) - 0.07) < 1e-12
