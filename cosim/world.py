@@ -216,6 +216,9 @@ class World:
             arq=setup.arq,
             max_retries=getattr(setup, "max_retries", 7),
             ack_window_s=turnaround_s + radio.ack_airtime_s(),
+            # a radio stays in RX through a short turnaround; through a long one (LoRaWAN's 1 s RX
+            # delay) it sleeps and only opens the receive window
+            ack_rx_s=radio.ack_airtime_s() + (turnaround_s if turnaround_s <= 1e-3 else 0.0),
             ack_bits=radio.ack_bytes * 8,
             backoff_s=max(radio.ack_airtime_s(), 1e-3),
             tx_mj_per_s=tx_mw,

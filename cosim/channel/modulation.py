@@ -182,7 +182,7 @@ def snr_db_for_ber(
     lo_db: float = -60.0,
     hi_db: float = 80.0,
     tol_db: float = 1e-6,
-    **params: float | int | None,
+    **params: float | None,
 ) -> float:
     """The SNR (dB, same meaning and parameters as `ber_from_snr_db`) at which the BER equals `ber`.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,8 +49,17 @@ class ConstantLink:
 class GilbertElliottLink:
     """Two-state Markov BER: exponential dwell times, state sequence drawn in time order."""
 
-    __slots__ = ("rng", "ber_good", "ber_bad", "mean_good_s", "mean_bad_s", "good", "ber", "since_s",
-                 "until_s")
+    __slots__ = (
+        "ber",
+        "ber_bad",
+        "ber_good",
+        "good",
+        "mean_bad_s",
+        "mean_good_s",
+        "rng",
+        "since_s",
+        "until_s",
+    )
 
     def __init__(self, rng: random.Random, ber_good: float, ber_bad: float, mean_good_s: float,
                  mean_bad_s: float) -> None:
@@ -88,8 +97,18 @@ class GilbertElliottLink:
 class SnrLink:
     """BER from a mean SNR (path loss and one shadowing draw) and block fading of `coherence_s`."""
 
-    __slots__ = ("mean_snr_db", "shadow_db", "fading", "k_factor", "inv_coherence", "seed", "to_ber",
-                 "block", "snr_db", "ber")
+    __slots__ = (
+        "ber",
+        "block",
+        "fading",
+        "inv_coherence",
+        "k_factor",
+        "mean_snr_db",
+        "seed",
+        "shadow_db",
+        "snr_db",
+        "to_ber",
+    )
 
     def __init__(self, mean_snr_db: float, shadow_db: float, fading: str, k_factor: float,
                  coherence_s: float, seed: int, to_ber) -> None:
@@ -146,7 +165,7 @@ class SnrLink:
 class TraceLink:
     """Piecewise-constant BER (and SNR) read from a trace, optionally looped and phase-shifted."""
 
-    __slots__ = ("times", "bers", "snrs", "loop", "period_s", "offset_s", "i", "lo_s", "hi_s")
+    __slots__ = ("bers", "hi_s", "i", "lo_s", "loop", "offset_s", "period_s", "snrs", "times")
 
     def __init__(self, trace: Trace, bers: tuple[float, ...], loop: bool, offset_s: float) -> None:
         self.times = trace.times_s
@@ -190,7 +209,7 @@ class ConstantChannel(_Config):
     """The same bit error rate at every time and distance."""
 
     kind: Literal["constant"] = "constant"
-    ber: float = Field(ge=0.0, le=1.0, description="bit error rate, probability per bit (required)")
+    ber: float = Field(ge=0.0, le=0.5, description="bit error rate, probability per bit (required; at most 0.5, a random bit)")
 
     def make_link(self, rng: random.Random, radio=None, distance_m: float = 0.0) -> ConstantLink:
         return ConstantLink(self.ber)
@@ -204,13 +223,13 @@ class GilbertElliottChannel(_Config):
     """Bursty errors: a good and a bad state with exponential dwell times (continuous-time Markov)."""
 
     kind: Literal["gilbert-elliott"] = "gilbert-elliott"
-    ber_good: float = Field(1e-5, ge=0.0, le=1.0, description="BER in the good state (default 1e-5)")
-    ber_bad: float = Field(1e-2, ge=0.0, le=1.0, description="BER in the bad state (default 1e-2)")
+    ber_good: float = Field(1e-5, ge=0.0, le=0.5, description="BER in the good state (default 1e-5)")
+    ber_bad: float = Field(1e-2, ge=0.0, le=0.5, description="BER in the bad state (default 1e-2)")
     mean_good_s: float = Field(10.0, gt=0.0, le=1e9, description="mean dwell time in the good state, s (default 10)")
     mean_bad_s: float = Field(1.0, gt=0.0, le=1e9, description="mean dwell time in the bad state, s (default 1)")
 
     @model_validator(mode="after")
-    def _good_is_better(self) -> "GilbertElliottChannel":
+    def _good_is_better(self) -> GilbertElliottChannel:
         if self.ber_good > self.ber_bad:
             raise ValueError("ber_good must not exceed ber_bad")
         return self
@@ -269,7 +288,7 @@ class SnrChannel(_Config):
         return p_tx - self.path_loss_db(radio, distance_m) - shadow_db - self.noise_dbm(radio)
 
     def make_link(self, rng: random.Random, radio, distance_m: float) -> SnrLink:
-        shadow = rng.gauss(0.0, self.sigma_db) if self.sigma_db > 0 else 0.0
+        shadow = self.sigma_db * rng.gauss(0.0, 1.0)  # always drawn: the fading seed never depends on sigma
         seed = rng.getrandbits(64)
         to_ber = ber_function(str(radio.modulation), **radio_ber_params(radio))
         return SnrLink(self.mean_snr_db(radio, distance_m, shadow), shadow, self.fading, self.k_factor,
@@ -291,7 +310,7 @@ class TraceChannel(_Config):
         False, description="start each link at a uniform random point of the loop (needs loop; default false)")
 
     @model_validator(mode="after")
-    def _offset_needs_loop(self) -> "TraceChannel":
+    def _offset_needs_loop(self) -> TraceChannel:
         if self.random_offset and not self.loop:
             raise ValueError("random_offset needs loop: true")
         return self
@@ -333,7 +352,7 @@ CHANNELS: dict[str, type[_Config]] = {
 }
 
 ChannelConfig = Annotated[
-    Union[ConstantChannel, GilbertElliottChannel, SnrChannel, TraceChannel], Field(discriminator="kind")
+    ConstantChannel | GilbertElliottChannel | SnrChannel | TraceChannel, Field(discriminator="kind")
 ]
 
-Link = Union[ConstantLink, GilbertElliottLink, SnrLink, TraceLink]
+Link = ConstantLink | GilbertElliottLink | SnrLink | TraceLink

@@ -1,7 +1,7 @@
 """Recorded channel traces: CSV `time_s,ber` or `time_s,snr_db`, validated with file:line errors, cached.
 
 Blank lines and lines starting with `#` are skipped; the first other line is the header. Times must
-be finite and strictly increasing; BER values lie in [0, 1]; SNR values (dB) are finite.
+be finite and strictly increasing; BER values lie in [0, 0.5]; SNR values (dB) are finite.
 """
 
 from __future__ import annotations
@@ -115,8 +115,8 @@ def parse_trace(text: str, name: str = "<trace>") -> Trace:
             raise ScenarioError(
                 f"{where}: column 'time_s': {cells[0]} does not increase (line {prev_line} has {times[-1]!r})"
             )
-        if column == "ber" and not 0.0 <= v <= 1.0:
-            raise ScenarioError(f"{where}: column 'ber': {cells[1]} is outside [0, 1]")
+        if column == "ber" and not 0.0 <= v <= 0.5:
+            raise ScenarioError(f"{where}: column 'ber': {cells[1]} is outside [0, 0.5]")
         times.append(t)
         values.append(v)
         prev_line = lineno

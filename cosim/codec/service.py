@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+import copy
+
 from cosim.codec import costs
+from cosim.codec.fast import optimise_for_inference
 from cosim.codec.model import CodecConfig, SplitModel, channel_state
 from cosim.codec.quantize import pack_symbols, payload_bytes, unpack_symbols
 
@@ -106,6 +109,9 @@ class Codec:
         self.train_config = dict(train_config or {})
         self.meta = _measure(self.model, self.config, name, sha256, weights_sha256)
         self._centres = self.model.quantizer.sorted_centres().detach().clone()
+        # inference copies: transposed convs rewritten, channels_last memory format (see fast.py)
+        self._decoder = optimise_for_inference(copy.deepcopy(self.model.decoder)).eval()
+        self._tail = copy.deepcopy(self.model.backbone.tail).to(memory_format=torch.channels_last).eval()
 
     # -- device side -------------------------------------------------------------------------
     def symbol_indices(self, x: np.ndarray) -> np.ndarray:
@@ -140,7 +146,9 @@ class Codec:
             state = np.zeros(batch, dtype=np.float32)
         with torch.inference_mode():
             values = self._centres[torch.from_numpy(idx)].view(batch, *self.meta.symbol_shape)
-            logits = self.model.decode_logits(values, torch.from_numpy(np.ascontiguousarray(state)))
+            values = values.contiguous(memory_format=torch.channels_last)
+            decoded = self._decoder(values, torch.from_numpy(np.ascontiguousarray(state)))
+            logits = self._tail(decoded)
             return logits.argmax(1).numpy().astype(np.int64)
 
     # -- uncompressed and bit-exact baselines --------------------------------------------------
@@ -167,7 +175,7 @@ class Codec:
         scale = float(self.model.int8_scale)
         with torch.inference_mode():
             f = torch.from_numpy(packed).float().mul_(scale).view(-1, *self.meta.split_feature_shape)
-            return self.model.backbone.tail(f).argmax(1).numpy().astype(np.int64)
+            return self._tail(f.contiguous(memory_format=torch.channels_last)).argmax(1).numpy().astype(np.int64)
 
     # -- helpers -----------------------------------------------------------------------------
     def _images(self, x: np.ndarray) -> np.ndarray:

@@ -10,6 +10,8 @@ from pathlib import Path
 from cosim.data.dataset import Dataset, DatasetInfo
 from cosim.errors import DataError
 
+_ALIASES = {"cifar-10": "cifar10", "fashion": "fashion-mnist", "fashionmnist": "fashion-mnist"}
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -75,7 +77,7 @@ def list_datasets() -> list[DatasetInfo]:
     return [entry.info for entry in _entries().values()]
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def _load_builtin(name: str, seed: int) -> Dataset:
     """Cached load of a data set that needs no root (key ignores the seed if it is unused)."""
     return _entries()[name].load(None, seed)
@@ -84,7 +86,8 @@ def _load_builtin(name: str, seed: int) -> Dataset:
 def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Dataset:
     """Load data set `name`; file-based ones read from `root`; built-ins are cached per seed."""
     entries = _entries()
-    key = name.strip().lower()
+    key = name.strip().lower().replace("_", "-")
+    key = _ALIASES.get(key, key)
     if key not in entries:
         raise DataError(f"unknown data set {name!r}; known: {', '.join(entries)}")
     entry = entries[key]

@@ -46,7 +46,8 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if key not in batch:
             raise DataError(f"{path}: missing key {key!r}")
     data = batch[b"data"]
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != _PIXELS:
+    if (not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2
+            or data.shape[1] != _PIXELS):
         desc = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise DataError(f"{path}: b'data' must be a uint8 array (n, {_PIXELS}), got {desc}")
     try:
@@ -54,7 +55,8 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except (TypeError, ValueError) as exc:
         raise DataError(f"{path}: b'labels' is not a list of integers: {exc}") from None
     if labels.ndim != 1 or labels.shape[0] != data.shape[0] or not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(f"{path}: b'labels' must hold {data.shape[0]} integers, got {labels.dtype} {labels.shape}")
+        raise DataError(f"{path}: b'labels' must hold {data.shape[0]} integers, "
+                        f"got {labels.dtype} {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise DataError(f"{path}: labels outside 0..9 (min {labels.min()}, max {labels.max()})")
     return data, labels.astype(np.int64)

@@ -93,6 +93,7 @@ def load_mnist_dataset(root: Path, name: str = "mnist") -> Dataset:
     x_train, y_train = _read_split(root, "train", subdirs)
     x_test, y_test = _read_split(root, "t10k", subdirs)
     if x_train.shape[1:] != x_test.shape[1:]:
-        raise DataError(f"{root}: train images are {x_train.shape[2:]} but t10k images are {x_test.shape[2:]}")
+        raise DataError(f"{root}: train images are {x_train.shape[2:]} but t10k images are "
+                        f"{x_test.shape[2:]}")
     return Dataset(name=name, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    num_classes=10, class_names=class_names, source=f"{source} from {root}")

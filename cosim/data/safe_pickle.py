@@ -23,27 +23,32 @@ except ImportError:  # numpy 1.x
 
 from cosim.errors import DataError
 
+
+class RefusedPickle(pickle.UnpicklingError):
+    """A pickle asked for something outside the allow-list."""
+
+
 _CONTAINERS = ("dict", "list", "tuple", "set", "frozenset")
 
 
 def _bytes(*args: Any) -> bytes:
     """`bytes()` / `bytes(list_of_ints)` as protocol-2 pickles use it; never bytes(huge_int)."""
     if args and not isinstance(args[0], (list, tuple, bytes)):
-        raise pickle.UnpicklingError(f"refused bytes() of {type(args[0]).__name__}")
+        raise RefusedPickle(f"refused bytes() of {type(args[0]).__name__}")
     return bytes(*args[:1])
 
 
 def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
     """`_codecs.encode` as Python-3 protocol-2 pickles use it for bytes, limited to latin-1."""
     if encoding.replace("-", "").lower() not in ("latin1", "iso88591") or not isinstance(text, str):
-        raise pickle.UnpicklingError(f"refused _codecs.encode with encoding {encoding!r}")
+        raise RefusedPickle(f"refused _codecs.encode with encoding {encoding!r}")
     return text.encode("latin-1", errors)
 
 
 def _reconstruct(cls: Any, shape: Any, dtype: Any) -> np.ndarray:
     """numpy's array-pickle constructor, for plain ndarrays of the empty shape numpy always uses."""
     if cls is not np.ndarray or tuple(shape) != (0,):
-        raise pickle.UnpicklingError("refused array reconstruction other than ndarray of shape (0,)")
+        raise RefusedPickle("refused array reconstruction other than ndarray of shape (0,)")
     return _multiarray._reconstruct(cls, shape, dtype)
 
 
@@ -70,21 +75,21 @@ class RestrictedUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"refused global {module}.{name}") from None
+            raise RefusedPickle(f"refused global {module}.{name}") from None
 
     def persistent_load(self, pid: Any) -> Any:
         """Refuse persistent ids (no external objects)."""
-        raise pickle.UnpicklingError("refused persistent id")
+        raise RefusedPickle("refused persistent id")
 
 
 def safe_load(f: BinaryIO, where: str) -> Any:
     """Unpickle `f` with the restricted unpickler; any failure is a DataError naming `where`."""
     try:
         return RestrictedUnpickler(f, encoding="bytes").load()
-    except pickle.UnpicklingError as exc:
-        raise DataError(f"{where}: unsafe or corrupt pickle: {exc}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, MemoryError,
-            OverflowError, UnicodeDecodeError, struct.error) as exc:
+    except RefusedPickle as exc:
+        raise DataError(f"{where}: unsafe pickle: {exc}") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError, MemoryError, OverflowError, UnicodeDecodeError, struct.error) as exc:
         raise DataError(f"{where}: corrupt pickle ({type(exc).__name__}: {exc})") from None
 
 

@@ -33,7 +33,8 @@ class LinkPlan:
     duty_cycle: float  # largest fraction of time on air (1 = unlimited)
     arq: bool  # bit-exact: CRC + ACK + retransmission
     max_retries: int
-    ack_window_s: float  # turnaround + ACK airtime the sender listens for, s
+    ack_window_s: float  # turnaround + ACK airtime before the sender knows the outcome, s
+    ack_rx_s: float  # of which the receiver is on (LoRaWAN class A sleeps through the RX delay), s
     ack_bits: int  # bits of an ACK frame (it can be corrupted too)
     backoff_s: float  # mean random back-off before a retransmission, s
     tx_mj_per_s: float  # radio TX power, mW (= mJ/s)
@@ -125,9 +126,8 @@ class Device:
         t = max(now, self.busy_until) + plan.sense_s + plan.compute_s
         inf.t_tx_start = t
         if self.medium.closed_form:
-            t_end = self._transmit_closed(inf, t)
-            self.busy_until = t_end
-            env.timeout(t_end - now, value=inf).callbacks.append(self._on_sent)
+            t_arrive, self.busy_until = self._transmit_closed(inf, t)
+            env.timeout(t_arrive - now, value=inf).callbacks.append(self._on_sent)
         else:
             self.busy_until = t
             self.backlog.append(inf)
@@ -168,8 +168,8 @@ class Device:
     def _ack_received(self, inf: Inference, t: float) -> bool:
         """Listen for the ACK after a frame ending at `t`; the ACK itself can be corrupted."""
         plan = self.plan
-        inf.rx_mj += plan.ack_window_s * plan.rx_mj_per_s
-        inf.active_s += plan.ack_window_s
+        inf.rx_mj += plan.ack_rx_s * plan.rx_mj_per_s
+        inf.active_s += plan.ack_rx_s
         ber = self.link.ber_at(t)
         return not error_positions(self.err_rng, plan.ack_bits, ber)
 
@@ -193,11 +193,12 @@ class Device:
         inf.ber_est = inf.ber_est / total
 
     # -- closed-form transmission (dedicated link, TDMA) ---------------------------------------
-    def _transmit_closed(self, inf: Inference, t: float) -> float:
-        """Send all frames from `t`; return when the last one (and its ACK) ended."""
+    def _transmit_closed(self, inf: Inference, t: float) -> tuple[float, float]:
+        """Send all frames from `t`; return (arrival of the last frame at the gateway, radio free)."""
         plan = self.plan
         dc_factor = 1.0 / plan.duty_cycle - 1.0
         offset = 0
+        arrival = t
         for k, air in enumerate(plan.frame_airtime_s):
             retries = 0
             while True:
@@ -210,7 +211,6 @@ class Device:
                         inf.lost = LOST_HEADER
                     else:
                         self._accept(inf, k, out, offset)
-                    t += plan.ifs_s
                     break
                 ok = not out.header_hit and not out.payload_errors
                 ok = self._ack_received(inf, t) and ok
@@ -218,17 +218,18 @@ class Device:
                 if ok:
                     out.payload_errors = []
                     self._accept(inf, k, out, offset)
-                    t += plan.ifs_s
                     break
                 retries += 1
                 if retries > plan.max_retries:
                     inf.lost = LOST_RETRIES
                     self._finish_estimate(inf)
-                    return t
+                    return t, t + plan.ifs_s
                 t += self.err_rng.random() * 2.0 * plan.backoff_s
             offset += plan.frame_payload_bits[k]
+            arrival = t
+            t += plan.ifs_s
         self._finish_estimate(inf)
-        return t
+        return arrival, t
 
     # -- shared medium (ALOHA, CSMA): frames interact, so they are events --------------------
     def _shared_sender(self):

@@ -7,7 +7,12 @@ import pytest
 from scipy import integrate, special
 
 from cosim.channel.modulation import (
-    MODULATIONS, ber_from_snr_db, ber_function, ebn0_db, radio_ber_params, snr_db_for_ber,
+    MODULATIONS,
+    ber_from_snr_db,
+    ber_function,
+    ebn0_db,
+    radio_ber_params,
+    snr_db_for_ber,
 )
 
 

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from cosim.data import load_dataset
-from cosim.data.shapes import CLASS_NAMES, IMAGE_SIZE, generate_scenes, load_shapes_dataset
+from cosim.data.shapes import (
+    CLASS_NAMES,
+    IMAGE_SIZE,
+    generate_scenes,
+    load_shapes_dataset,
+)
 from cosim.errors import DataError
 
 

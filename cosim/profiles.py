@@ -1,0 +1,492 @@
+"""Hardware profiles (boards, radios, edge servers) loaded from `hw_profiles/` YAML by name or path.
+
+Every number in a profile file is written with its source, e.g.
+`clock_mhz: {value: 80, source: "DS10198 ...", estimate: false, note: "..."}`; the loader checks each
+field strictly (unknown, missing, wrong type, out of range → `ProfileError` naming file and field) and
+returns frozen dataclasses with plain numbers plus a `sources` mapping for reports.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from cosim.channel.modulation import MODULATIONS  # the names `ber_from_snr_db` knows
+from cosim.errors import CosimError, ProfileError
+from cosim.yamlio import line_for, load_yaml
+
+KINDS = ("board", "radio", "edge")
+_DIRS = {"board": "boards", "radio": "radios", "edge": "edge"}
+PHYS = ("ble", "ieee802154", "lora", "nbiot", "wifi")
+LORA_PREAMBLE_SYMBOLS = 8  # LoRaWAN default preamble length, symbols
+LORA_LDRO_SYMBOL_S = 16.38e-3  # Semtech: low data rate optimisation on when a symbol lasts >= 16 ms
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """One profile number and where it comes from."""
+
+    value: float
+    source: str
+    estimate: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """A profile file found under a profile root (not yet validated)."""
+
+    kind: str
+    name: str
+    path: Path
+
+
+def _sources_field() -> Any:
+    return field(default_factory=lambda: MappingProxyType({}), compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class BoardProfile:
+    """An MCU board: clock, memories, currents and int8 cycles per MAC."""
+
+    name: str
+    description: str
+    core: str
+    clock_mhz: float
+    max_clock_mhz: float
+    sram_kb: int
+    flash_kb: int
+    run_current_ma: float
+    sleep_current_ua: float
+    supply_v: float
+    cycles_per_mac_conv: float
+    cycles_per_mac_fc: float
+    sources: Mapping[str, Sourced] = _sources_field()
+    path: Path | None = None
+
+    def compute_time_s(self, macs: float, kind: str = "conv") -> float:
+        """Time to run `macs` int8 multiply-accumulates of `kind` ("conv" or "fc"), s."""
+        if kind == "conv":
+            cpm = self.cycles_per_mac_conv
+        elif kind == "fc":
+            cpm = self.cycles_per_mac_fc
+        else:
+            raise ValueError(f"kind must be 'conv' or 'fc', got {kind!r}")
+        return float(macs) * cpm / (self.clock_mhz * 1e6)
+
+    def compute_energy_mj(self, macs: float, kind: str = "conv") -> float:
+        """Energy of `compute_time_s(macs, kind)` at the run current, mJ (V · mA · s)."""
+        return self.run_power_mw * self.compute_time_s(macs, kind)
+
+    @property
+    def run_power_mw(self) -> float:
+        """Power while running at `clock_mhz`, mW."""
+        return self.supply_v * self.run_current_ma
+
+    @property
+    def sleep_power_mw(self) -> float:
+        """Power in stop mode with SRAM retained, mW."""
+        return self.supply_v * self.sleep_current_ua / 1000.0
+
+
+@dataclass(frozen=True)
+class RadioProfile:
+    """A radio PHY/MAC: framing, timing, currents, RF front end; LoRa fields only for `phy == "lora"`."""
+
+    name: str
+    description: str
+    phy: str
+    modulation: str
+    bitrate_bps: float
+    max_payload_bytes: int
+    preamble_bytes: int
+    header_bytes: int
+    crc_bytes: int
+    ifs_us: float
+    ack_bytes: int
+    turnaround_us: float
+    tx_current_ma: float
+    rx_current_ma: float
+    sleep_current_ua: float
+    supply_v: float
+    tx_power_dbm: float
+    noise_bandwidth_hz: float
+    noise_figure_db: float
+    frequency_mhz: float
+    duty_cycle: float
+    lora_sf: int | None = None
+    lora_bw_hz: float | None = None
+    lora_cr: int | None = None
+    sources: Mapping[str, Sourced] = _sources_field()
+    path: Path | None = None
+
+    def airtime_s(self, payload_bytes: int) -> float:
+        """Airtime of one frame carrying `payload_bytes` application bytes, s.
+
+        Non-LoRa: (preamble + header + payload + CRC) bytes at `bitrate_bps`. LoRa: Semtech SX1262
+        §6.1.4 with PL = header + payload, 8-symbol preamble, explicit header, CRC on.
+        """
+        n = int(payload_bytes)
+        if n < 0 or n > self.max_payload_bytes:
+            raise ValueError(f"radio {self.name!r}: payload_bytes must be in 0..{self.max_payload_bytes}, got {n}")
+        if self.phy == "lora":
+            return lora_airtime_s(self.header_bytes + n, self.lora_sf, self.lora_bw_hz, self.lora_cr, crc=True)
+        return 8 * (self.preamble_bytes + self.header_bytes + n + self.crc_bytes) / self.bitrate_bps
+
+    def ack_airtime_s(self) -> float:
+        """Airtime of the link-layer ACK frame, s (0 when the radio has none).
+
+        Non-LoRa: (preamble + ack + CRC) bytes at `bitrate_bps`. LoRa: a LoRaWAN downlink of
+        `ack_bytes` (no payload CRC on downlinks).
+        """
+        if self.ack_bytes == 0:
+            return 0.0
+        if self.phy == "lora":
+            return lora_airtime_s(self.ack_bytes, self.lora_sf, self.lora_bw_hz, self.lora_cr, crc=False)
+        return 8 * (self.preamble_bytes + self.ack_bytes + self.crc_bytes) / self.bitrate_bps
+
+    @property
+    def frame_overhead_bits(self) -> int:
+        """Header and CRC bits of a frame: if any is hit, the frame is lost."""
+        return 8 * (self.header_bytes + self.crc_bytes)
+
+    @property
+    def tx_supply_mw(self) -> float:
+        """Electrical power drawn while transmitting, mW."""
+        return self.supply_v * self.tx_current_ma
+
+    @property
+    def rx_supply_mw(self) -> float:
+        """Electrical power drawn while receiving, mW."""
+        return self.supply_v * self.rx_current_ma
+
+    @property
+    def sleep_supply_mw(self) -> float:
+        """Electrical power drawn asleep, mW."""
+        return self.supply_v * self.sleep_current_ua / 1000.0
+
+
+@dataclass(frozen=True)
+class EdgeProfile:
+    """An edge server: batch service time t(b) = t0 + b·t1 for a reference model, and power."""
+
+    name: str
+    description: str
+    batch_t0_ms: float
+    batch_t1_ms: float
+    reference_macs: float
+    idle_power_w: float
+    active_power_w: float
+    sources: Mapping[str, Sourced] = _sources_field()
+    path: Path | None = None
+
+    def service_time_s(self, batch: int, macs_per_sample: float | None = None) -> float:
+        """Time to serve a batch of `batch` samples, s; t1 scales by macs_per_sample / reference_macs."""
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        scale = 1.0 if macs_per_sample is None else float(macs_per_sample) / self.reference_macs
+        return (self.batch_t0_ms + batch * self.batch_t1_ms * scale) / 1000.0
+
+
+def lora_airtime_s(pl_bytes: int, sf: int, bw_hz: float, cr: int, crc: bool = True,
+                   explicit_header: bool = True, preamble_symbols: int = LORA_PREAMBLE_SYMBOLS) -> float:
+    """LoRa time on air, s (Semtech SX1261/2 datasheet §6.1.4); cr = 1..4 for 4/5..4/8.
+
+    Low data rate optimisation is on when a symbol lasts >= 16.38 ms (SF11 and SF12 at 125 kHz).
+    """
+    t_sym = 2.0**sf / bw_hz
+    n_crc = 16 if crc else 0
+    n_hdr = 20 if explicit_header else 0
+    if sf <= 6:
+        bits = 8 * pl_bytes + n_crc - 4 * sf + n_hdr
+        n_sym = preamble_symbols + 6.25 + 8 + math.ceil(max(bits, 0) / (4 * sf)) * (cr + 4)
+    else:
+        de = 2 if t_sym >= LORA_LDRO_SYMBOL_S else 0
+        bits = 8 * pl_bytes + n_crc - 4 * sf + 8 + n_hdr
+        n_sym = preamble_symbols + 4.25 + 8 + math.ceil(max(bits, 0) / (4 * (sf - de))) * (cr + 4)
+    return n_sym * t_sym
+
+
+# -- field specifications ---------------------------------------------------------------------------
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Num:
+    """A sourced numeric field: unit, integer or not, and its allowed range."""
+
+    unit: str
+    integer: bool = False
+    minimum: float | None = 0.0  # None: any finite number
+    strict: bool = True  # minimum excluded (value must be > minimum)
+    maximum: float | None = None
+
+    def problem(self, v: Any) -> str | None:
+        if isinstance(v, str) and _is_float(v):
+            return f"must be a number, got the text {v!r} (YAML reads 1.5e9 as text: write 1.5e+9)"
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return f"must be a number, got {type(v).__name__} {v!r}"
+        if not math.isfinite(v):
+            return f"must be a finite number, got {v!r}"
+        if self.integer and v != int(v):
+            return f"must be a whole number, got {v!r}"
+        if self.minimum is not None:
+            if self.strict and v <= self.minimum:
+                return "must be a positive number" if self.minimum == 0 else f"must be > {self.minimum:g}"
+            if not self.strict and v < self.minimum:
+                return "must be >= 0" if self.minimum == 0 else f"must be >= {self.minimum:g}"
+        if self.maximum is not None and v > self.maximum:
+            return f"must be <= {self.maximum:g}, got {v!r}"
+        return None
+
+
+_BOARD_FIELDS: dict[str, _Num] = {
+    "clock_mhz": _Num("MHz"),
+    "max_clock_mhz": _Num("MHz"),
+    "sram_kb": _Num("KiB", integer=True),
+    "flash_kb": _Num("KiB", integer=True),
+    "run_current_ma": _Num("mA"),
+    "sleep_current_ua": _Num("µA"),
+    "supply_v": _Num("V"),
+    "cycles_per_mac_conv": _Num("cycles/MAC"),
+    "cycles_per_mac_fc": _Num("cycles/MAC"),
+}
+_RADIO_FIELDS: dict[str, _Num] = {
+    "bitrate_bps": _Num("bit/s"),
+    "max_payload_bytes": _Num("B", integer=True),
+    "preamble_bytes": _Num("B", integer=True, strict=False),
+    "header_bytes": _Num("B", integer=True, strict=False),
+    "crc_bytes": _Num("B", integer=True, strict=False),
+    "ifs_us": _Num("µs", strict=False),
+    "ack_bytes": _Num("B", integer=True, strict=False),
+    "turnaround_us": _Num("µs", strict=False),
+    "tx_current_ma": _Num("mA"),
+    "rx_current_ma": _Num("mA"),
+    "sleep_current_ua": _Num("µA"),
+    "supply_v": _Num("V"),
+    "tx_power_dbm": _Num("dBm", minimum=None),
+    "noise_bandwidth_hz": _Num("Hz"),
+    "noise_figure_db": _Num("dB", strict=False),
+    "frequency_mhz": _Num("MHz"),
+    "duty_cycle": _Num("fraction", maximum=1.0),
+}
+_LORA_FIELDS: dict[str, _Num] = {
+    "lora_sf": _Num("", integer=True, minimum=5, strict=False, maximum=12),
+    "lora_bw_hz": _Num("Hz"),
+    "lora_cr": _Num("", integer=True, minimum=1, strict=False, maximum=4),
+}
+_EDGE_FIELDS: dict[str, _Num] = {
+    "batch_t0_ms": _Num("ms", strict=False),
+    "batch_t1_ms": _Num("ms"),
+    "reference_macs": _Num("MAC"),
+    "idle_power_w": _Num("W", strict=False),
+    "active_power_w": _Num("W"),
+}
+_TEXT_FIELDS = {"board": ("core",), "radio": ("phy", "modulation"), "edge": ()}
+_NUM_FIELDS = {"board": _BOARD_FIELDS, "radio": {**_RADIO_FIELDS, **_LORA_FIELDS}, "edge": _EDGE_FIELDS}
+_CLASSES = {"board": BoardProfile, "radio": RadioProfile, "edge": EdgeProfile}
+_SOURCED_KEYS = ("value", "source", "estimate", "note")
+
+
+def unit_of(kind: str, field_name: str) -> str:
+    """The unit of a numeric profile field ("" when dimensionless or unknown)."""
+    spec = _NUM_FIELDS.get(kind, {}).get(field_name)
+    return spec.unit if spec else ""
+
+
+# -- locating files -----------------------------------------------------------------------------------
+def profiles_root() -> Path:
+    """The shipped profile root: $COSIM_HW_PROFILES, else `<repo root>/hw_profiles`."""
+    env = os.environ.get("COSIM_HW_PROFILES")
+    if env:
+        return Path(env)
+    import cosim
+
+    return Path(cosim.__file__).resolve().parents[1] / "hw_profiles"
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or os.sep in spec or spec.endswith((".yaml", ".yml"))
+
+
+def _natural(path: Path) -> list:
+    """Sort key putting lora-sf7 before lora-sf10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.stem)]
+
+
+def list_profiles(root: str | Path | None = None, kind: str | None = None) -> list[ProfileInfo]:
+    """Every `<root>/{boards,radios,edge}/*.yaml`, sorted by kind then name (files are not validated)."""
+    base = Path(root) if root is not None else profiles_root()
+    out = []
+    for k in KINDS:
+        if kind is not None and k != kind:
+            continue
+        folder = base / _DIRS[k]
+        if folder.is_dir():
+            out.extend(ProfileInfo(k, p.stem, p) for p in sorted(folder.glob("*.yaml"), key=_natural))
+    return out
+
+
+def resolve(spec: str | Path, kind: str | None = None) -> Path:
+    """The file a spec names: a path as given, or `<root>/<kind dir>/<name>.yaml` for a profile name."""
+    spec_s = str(spec)
+    if isinstance(spec, Path) or _looks_like_path(spec_s):
+        return Path(spec_s)
+    matches = [i for i in list_profiles(kind=kind) if i.name == spec_s]
+    if len(matches) == 1:
+        return matches[0].path
+    what = f"{kind} profile" if kind else "profile"
+    if not matches:
+        known = ", ".join(i.name for i in list_profiles(kind=kind)) or "none"
+        raise ProfileError(f"unknown {what} {spec_s!r} (known: {known}; or give a path to a YAML file)")
+    kinds = ", ".join(i.kind for i in matches)
+    raise ProfileError(f"profile name {spec_s!r} is ambiguous ({kinds}); say which kind")
+
+
+# -- loading -------------------------------------------------------------------------------------------
+_CACHE: dict[tuple[str, str, int], Any] = {}
+
+
+def load_board(spec: str | Path) -> BoardProfile:
+    """A board profile by name (hw_profiles/boards/NAME.yaml) or path; cached."""
+    return load_profile(spec, "board")
+
+
+def load_radio(spec: str | Path) -> RadioProfile:
+    """A radio profile by name (hw_profiles/radios/NAME.yaml) or path; cached."""
+    return load_profile(spec, "radio")
+
+
+def load_edge(spec: str | Path) -> EdgeProfile:
+    """An edge server profile by name (hw_profiles/edge/NAME.yaml) or path; cached."""
+    return load_profile(spec, "edge")
+
+
+def load_profile(spec: str | Path, kind: str | None = None) -> BoardProfile | RadioProfile | EdgeProfile:
+    """Any profile by name or path; `kind` (if given) must match the file's `kind`. Cached per file version."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    path = resolve(spec, kind)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ProfileError(f"{_display(path)}: file not found") from None
+    except OSError as exc:
+        raise ProfileError(f"{_display(path)}: cannot read ({exc.strerror})") from None
+    key = (kind or "", str(path.resolve()), stat.st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = _parse(path, kind)
+    return _CACHE[key]
+
+
+def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgeProfile:
+    shown = _display(path)
+    try:
+        data, lines = load_yaml(path)
+    except CosimError as exc:
+        raise ProfileError(str(exc).replace(str(path), shown, 1)) from None
+
+    def fail(loc: tuple, msg: str) -> ProfileError:
+        # The line of the field itself, else of its parent mapping (a missing sub-field); none for a missing top field.
+        line = lines.get(loc) or (line_for(lines, loc[:-1]) if len(loc) > 1 else None)
+        where = f"{shown}:{line}" if line else shown
+        if loc:
+            return ProfileError(f"{where}: field {'.'.join(map(str, loc))!r}: {msg}")
+        return ProfileError(f"{where}: {msg}")
+
+    if not isinstance(data, dict):
+        raise fail((), "expected a mapping of profile fields (kind, name, description, ...)")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise fail(("kind",), f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    if want is not None and kind != want:
+        raise fail(("kind",), f"this is a {kind} profile, expected a {want} profile")
+    num_fields = _NUM_FIELDS[kind]
+    text_fields = ("name", "description") + _TEXT_FIELDS[kind]
+    lora = kind == "radio" and data.get("phy") == "lora"
+    optional = set(_LORA_FIELDS) if kind == "radio" and not lora else set()
+    for key in data:
+        if key != "kind" and key not in text_fields and key not in num_fields:
+            raise fail((key,), "unknown field")
+    for key in text_fields + tuple(num_fields):
+        if key not in data and key not in optional:
+            raise fail((key,), "missing field")
+
+    values: dict[str, Any] = {}
+    for key in text_fields:
+        v = data[key]
+        if not isinstance(v, str) or not v.strip():
+            raise fail((key,), f"must be a non-empty string, got {v!r}")
+        values[key] = v.strip()
+    if kind == "radio":
+        if values["phy"] not in PHYS:
+            raise fail(("phy",), f"must be one of {', '.join(PHYS)}, got {values['phy']!r}")
+        if values["modulation"] not in MODULATIONS:
+            raise fail(("modulation",), f"must be one of {', '.join(MODULATIONS)}, got {values['modulation']!r}")
+
+    sources: dict[str, Sourced] = {}
+    for key, spec in num_fields.items():
+        if key not in data:
+            continue
+        raw = data[key]
+        if raw is None and key in optional:
+            continue
+        if not isinstance(raw, dict):
+            raise fail((key,), f"expected {{value: NUMBER, source: TEXT, estimate: BOOL, note: TEXT}}, got {raw!r}")
+        for sub in raw:
+            if sub not in _SOURCED_KEYS:
+                raise fail((key, sub), f"unknown field (allowed: {', '.join(_SOURCED_KEYS)})")
+        for sub in ("value", "source"):
+            if sub not in raw:
+                raise fail((key, sub), "missing field")
+        problem = spec.problem(raw["value"])
+        if problem:
+            raise fail((key, "value"), problem)
+        if not isinstance(raw["source"], str) or not raw["source"].strip():
+            raise fail((key, "source"), "must be a non-empty string naming where the number comes from")
+        estimate = raw.get("estimate", False)
+        if not isinstance(estimate, bool):
+            raise fail((key, "estimate"), f"must be true or false, got {estimate!r}")
+        note = raw.get("note", "")
+        if not isinstance(note, str):
+            raise fail((key, "note"), f"must be a string, got {note!r}")
+        value = int(raw["value"]) if spec.integer else float(raw["value"])
+        values[key] = value
+        sources[key] = Sourced(value, raw["source"].strip(), estimate, note.strip())
+
+    if kind == "board" and values["clock_mhz"] > values["max_clock_mhz"]:
+        raise fail(("clock_mhz",), f"{values['clock_mhz']:g} MHz exceeds max_clock_mhz {values['max_clock_mhz']:g}")
+    if kind == "edge" and values["active_power_w"] < values["idle_power_w"]:
+        raise fail(("active_power_w",), "must be >= idle_power_w")
+    if kind == "radio":
+        if lora and values["modulation"] != "lora":
+            raise fail(("modulation",), "must be 'lora' when phy is 'lora'")
+        if not lora:
+            for key in _LORA_FIELDS:
+                if values.get(key) is not None:
+                    raise fail((key,), "only allowed when phy is 'lora'")
+    cls = _CLASSES[kind]
+    return cls(**values, sources=MappingProxyType(sources), path=path)
+
+
+def clear_cache() -> None:
+    """Forget every loaded profile (tests; files are also re-read when their mtime changes)."""
+    _CACHE.clear()

@@ -1,0 +1,176 @@
+"""The engine against theory: packet errors, Gilbert-Elliott BER, M/D/1 waits, energy, latency."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from cosim.net.frames import fragment
+from cosim.profiles import load_board, load_edge, load_radio
+from cosim.scenario import validate_scenario
+from cosim.world import run_scenario
+
+torch.set_num_threads(1)
+
+
+def scenario(**over) -> dict:
+    base = {
+        "name": "t", "seed": 5, "duration_s": 30.0, "codec": "builtin:digits", "deadline_ms": 10_000,
+        "devices": [{"name": "g", "count": 20, "board": "stm32l476", "radio": "ble-1m",
+                     "workload": {"kind": "poisson", "rate_hz": 1.0}}],
+        "edge": [{"name": "e", "profile": "rpi5", "max_batch": 64, "max_wait_ms": 1,
+                  "channel": {"kind": "constant", "ber": 0.0}}],
+    }
+    for k, v in over.items():
+        base[k] = v
+    return base
+
+
+def run(data: dict, tmp_path, name="out"):
+    sc = validate_scenario(data, "test")
+    res = run_scenario(sc, tmp_path / name)
+    table = pq.read_table(tmp_path / name / "packets.parquet")
+    cols = {c: table.column(c).to_numpy() for c in table.column_names}
+    return res.summary, cols
+
+
+def within(observed: float, expected: float, n: int, sigmas: float = 4.5) -> bool:
+    sd = math.sqrt(max(expected * (1 - expected), 1e-12) / n)
+    return abs(observed - expected) <= sigmas * sd + 1e-9
+
+
+def test_frame_losses_and_payload_errors_follow_1_minus_1_minus_p_to_the_n(tmp_path):
+    p = 3e-3
+    data = scenario()
+    data["edge"][0]["channel"] = {"kind": "constant", "ber": p}
+    summary, c = run(data, tmp_path)
+    from cosim.codec.checkpoint import load_codec
+
+    plan = fragment(load_codec("builtin:digits").meta.payload_bits, load_radio("ble-1m"))
+    header, frames = plan.header_bits, plan.n_frames
+    n = len(c["lost"])
+    assert summary["inferences"] == n > 1000
+    lost_rate = float((c["lost"] == 1).mean())
+    assert within(lost_rate, 1 - (1 - p) ** (header * frames), n)
+    delivered = c["lost"] == 0
+    payload_bits = int(c["bits_on_air"][0]) - header * frames
+    err_rate = float((c["bit_errors"][delivered] > 0).mean())
+    assert within(err_rate, 1 - (1 - p) ** payload_bits, int(delivered.sum()))
+
+
+def test_gilbert_elliott_time_average_ber(tmp_path):
+    ch = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 1e-2, "mean_good_s": 1.0, "mean_bad_s": 0.5}
+    data = scenario(duration_s=100.0)
+    data["devices"][0]["count"] = 100
+    data["edge"][0]["channel"] = ch
+    _, c = run(data, tmp_path)
+    stationary = (1e-4 * 1.0 + 1e-2 * 0.5) / 1.5
+    assert abs(c["ber"].mean() - stationary) / stationary < 0.08
+
+
+def test_edge_queue_mean_wait_is_pollaczek_khinchine(tmp_path):
+    """Poisson arrivals (merged devices), deterministic service, batches of one: M/D/1."""
+    data = scenario(duration_s=400.0)
+    from cosim.codec.checkpoint import load_codec
+
+    edge = load_edge("rpi5")
+    macs = load_codec("builtin:digits").meta.edge_macs
+    service = edge.batch_t0_ms / 1000 + edge.batch_t1_ms / 1000 * macs / edge.reference_macs
+    rho = 0.7
+    devices = 50
+    data["devices"][0]["count"] = devices
+    data["devices"][0]["workload"] = {"kind": "poisson", "rate_hz": rho / service / devices}
+    data["edge"][0].update(max_batch=1, max_wait_ms=0)
+    summary, c = run(data, tmp_path)
+    wait = c["t_service_s"] - c["t_arrive_s"]
+    theory = rho * service / (2 * (1 - rho))
+    assert abs(wait.mean() - theory) / theory < 0.12, (wait.mean(), theory)
+    assert abs(summary["edge_utilization"]["e"] - rho) < 0.05
+
+
+def test_energy_is_v_times_i_times_t_and_latency_adds_up(tmp_path):
+    data = scenario(duration_s=20.0)
+    data["devices"][0].update(count=1, workload={"kind": "periodic", "period_s": 2.0})
+    data["edge"][0].update(max_batch=1, max_wait_ms=0)
+    summary, c = run(data, tmp_path)
+    from cosim.codec.checkpoint import load_codec
+
+    meta = load_codec("builtin:digits").meta
+    board, radio, edge = load_board("stm32l476"), load_radio("ble-1m"), load_edge("rpi5")
+    compute_s = meta.device_macs * board.cycles_per_mac_conv / (board.clock_mhz * 1e6)
+    assert np.allclose(c["compute_mj"], board.supply_v * board.run_current_ma * compute_s)
+    plan = fragment(meta.payload_bits, radio)
+    assert np.allclose(c["tx_mj"], radio.supply_v * radio.tx_current_ma * plan.total_airtime_s)
+    sense_s = 0.002
+    service = edge.batch_t0_ms / 1000 + edge.batch_t1_ms / 1000 * meta.edge_macs / edge.reference_macs
+    ifs = radio.ifs_us / 1e6 * (plan.n_frames - 1)
+    expect_ms = (sense_s + compute_s + plan.total_airtime_s + ifs + service) * 1000
+    lat = (c["t_done_s"] - c["t_sense_s"]) * 1000
+    assert np.allclose(lat, expect_ms, rtol=1e-9, atol=1e-9)
+    g = summary["groups"]["g"]
+    active_mj = c["sense_mj"].sum() + c["compute_mj"].sum() + c["tx_mj"].sum()
+    sleep_mw = board.sleep_current_ua * board.supply_v / 1000 + radio.sleep_current_ua * radio.supply_v / 1000
+    sleep_mj = sleep_mw * (20.0 - c["active_s"].sum())
+    assert math.isclose(g["device_avg_power_mw"], (active_mj + sleep_mj) / 20.0, rel_tol=1e-9)
+    days = 1000 * 3.0 / g["device_avg_power_mw"] / 24
+    assert math.isclose(g["battery_life_days"], days, rel_tol=1e-9)
+
+
+def test_lora_duty_cycle_spaces_transmissions(tmp_path):
+    data = scenario(duration_s=600.0)
+    data["devices"][0].update(count=1, radio="lora-sf12", workload={"kind": "periodic", "period_s": 5.0})
+    data["edge"][0].update(max_batch=1, max_wait_ms=0)
+    _, c = run(data, tmp_path)
+    radio = load_radio("lora-sf12")
+    start = c["t_arrive_s"]  # one frame per inference: arrival = start + airtime
+    gaps = np.diff(np.sort(start))
+    air = c["tx_mj"][0] / (radio.supply_v * radio.tx_current_ma)
+    assert gaps.min() >= air / radio.duty_cycle - 1e-6
+
+
+def test_same_seed_same_outputs_whatever_the_codec_batch(tmp_path):
+    data = scenario()
+    data["edge"][0]["channel"] = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 2e-2,
+                                  "mean_good_s": 2.0, "mean_bad_s": 1.0}
+    s1, c1 = run(data, tmp_path, "a")
+    data["codec_batch"] = 17
+    s2, c2 = run(data, tmp_path, "b")
+    for k in c1:
+        assert np.array_equal(c1[k], c2[k]), k
+    s1.pop("wall_time_s"), s2.pop("wall_time_s")
+    s1.pop("decoder_calls"), s2.pop("decoder_calls")
+    s1.pop("decoder_cache_hits"), s2.pop("decoder_cache_hits")
+    assert s1 == s2
+
+
+def test_groups_share_channel_and_samples(tmp_path):
+    """Common random numbers: device i of two groups sees the same channel and the same samples."""
+    data = scenario(duration_s=20.0)
+    g = data["devices"][0]
+    g["channel"] = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 2e-2,
+                    "mean_good_s": 2.0, "mean_bad_s": 1.0}
+    data["devices"] = [dict(g, name="a"), dict(g, name="b", board="stm32u575")]
+    _, c = run(data, tmp_path)
+    a, b = c["group"] == 0, c["group"] == 1
+    assert np.array_equal(c["sample"][a], c["sample"][b])
+    assert np.array_equal(c["t_sense_s"][a], c["t_sense_s"][b])
+
+
+@pytest.mark.parametrize("kind", ["aloha", "csma", "tdma"])
+def test_shared_media_run_and_account(tmp_path, kind):
+    data = scenario(duration_s=20.0)
+    medium = {"kind": kind}
+    if kind == "tdma":
+        medium["slot_ms"] = 5.0
+    data["edge"][0]["medium"] = medium
+    data["devices"][0]["workload"] = {"kind": "poisson", "rate_hz": 20.0}
+    summary, c = run(data, tmp_path)
+    assert summary["inferences"] == len(c["lost"]) > 0
+    if kind == "aloha":
+        assert summary["lost"]["collision"] > 0
+    if kind == "tdma":
+        assert summary["lost"]["collision"] == 0
