@@ -19,9 +19,32 @@ class Inference:
     """Mutable in-flight record; plain slots because the engine creates one per sample."""
 
     __slots__ = (
-        "device", "group", "sample", "label", "t_sense", "t_tx_start", "t_arrive", "t_service",
-        "t_done", "ber", "ber_est", "bit_errors", "positions", "frames", "tx_attempts", "bits_on_air",
-        "lost", "sense_mj", "compute_mj", "tx_mj", "rx_mj", "active_s", "pred", "variant",
+        "active_s",
+        "ber",
+        "ber_bits",
+        "ber_est",
+        "bit_errors",
+        "bits_on_air",
+        "compute_mj",
+        "device",
+        "est_bits",
+        "frames",
+        "group",
+        "label",
+        "lost",
+        "positions",
+        "pred",
+        "rx_mj",
+        "sample",
+        "sense_mj",
+        "t_arrive",
+        "t_done",
+        "t_sense",
+        "t_service",
+        "t_tx_start",
+        "tx_attempts",
+        "tx_mj",
+        "variant",
     )
 
     def __init__(self, device: int, group: int, sample: int, label: int, t_sense: float) -> None:
@@ -34,8 +57,10 @@ class Inference:
         self.t_arrive = -1.0
         self.t_service = -1.0
         self.t_done = -1.0
-        self.ber = 0.0  # true BER, mean over the payload bits of the frames received
-        self.ber_est = 0.0  # receiver's BER estimate, averaged the same way
+        self.ber = 0.0  # true channel BER, mean over the payload bits of every frame attempt
+        self.ber_est = 0.0  # receiver's BER estimate, mean over the payload bits of frames received
+        self.ber_bits = 0  # weights of the two means while they are accumulated
+        self.est_bits = 0
         self.bit_errors = 0
         self.positions: list[int] | None = None  # payload bit positions flipped, if any
         self.frames = 0

@@ -7,15 +7,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pyarrow.parquet as pq
 
 PHASES = ("sense", "compute", "tx", "rx", "sleep")
 
 
 def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path]:
-    """Write the four run figures as PNG into `outdir`; return their paths."""
+    """Write the run figures as PNG into `outdir` (+ a per-group comparison if there are several
+    groups); return their paths."""
     outdir.mkdir(parents=True, exist_ok=True)
     cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber"]
     t = pq.read_table(packets, columns=cols)
@@ -27,7 +28,44 @@ def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path
         _over_time(d, names, outdir / "ber_accuracy_over_time.png"),
         _device_accuracy(d, names, outdir / "device_accuracy.png"),
     ]
+    if len(names) > 1:
+        paths.append(_group_comparison(summary, names, outdir / "group_comparison.png"))
     return paths
+
+
+COMPARED = (  # (summary key path, axis label) of the per-group comparison figure
+    (("accuracy",), "accuracy (correct, on time)"),
+    (("latency_ms", "p95"), "p95 latency (ms)"),
+    (("device_energy_mj_per_inference",), "energy / inference (mJ)"),
+    (("bits_on_air_per_inference",), "bits on air / inference"),
+    (("battery_life_days",), "battery life (days)"),
+)
+
+
+def _group_comparison(summary, names, path: Path) -> Path:
+    """One horizontal bar panel per headline metric, one bar per group (e.g. strategies side by side)."""
+    fig, axes = plt.subplots(1, len(COMPARED), figsize=(3.0 * len(COMPARED), 0.9 + 0.32 * len(names)),
+                             sharey=True)
+    y = np.arange(len(names))
+    for ax, (keys, label) in zip(axes, COMPARED):
+        vals = []
+        for n in names:
+            v = summary["groups"][n]
+            for k in keys:
+                v = v.get(k) if isinstance(v, dict) else None
+            vals.append(np.nan if v is None else float(v))
+        ax.barh(y, vals, color=[f"C{i % 10}" for i in range(len(names))])
+        for yi, v in zip(y, vals):
+            if np.isfinite(v):
+                text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+                ax.annotate(text, (v, yi), xytext=(2, 0), textcoords="offset points", va="center", fontsize=7)
+        ax.set_xlabel(label)
+        ax.margins(x=0.25)
+        ax.grid(True, axis="x", alpha=0.3)
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    fig.suptitle("Groups side by side")
+    return _save(fig, path)
 
 
 def _latency_cdf(d, names, path: Path) -> Path:

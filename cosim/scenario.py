@@ -6,7 +6,7 @@ Every field documents its unit and default; `cosim schema` prints the JSON Schem
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -31,7 +31,7 @@ class PeriodicWorkload(Strict):
     jitter_s: float = Field(0.0, ge=0, description="uniform jitter half-width, s (default 0)")
 
     @model_validator(mode="after")
-    def _jitter_below_period(self) -> "PeriodicWorkload":
+    def _jitter_below_period(self) -> PeriodicWorkload:
         if self.jitter_s >= self.period_s:
             raise ValueError("jitter_s must be smaller than period_s")
         return self
@@ -44,7 +44,7 @@ class PoissonWorkload(Strict):
     rate_hz: float = Field(gt=0, le=1000, description="mean sensing rate, 1/s")
 
 
-Workload = Annotated[Union[PeriodicWorkload, PoissonWorkload], Field(discriminator="kind")]
+Workload = Annotated[PeriodicWorkload | PoissonWorkload, Field(discriminator="kind")]
 
 
 class FixedPlacement(Strict):
@@ -62,7 +62,7 @@ class UniformPlacement(Strict):
     max_m: float = Field(gt=0, le=1e6, description="largest distance, m")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "UniformPlacement":
+    def _ordered(self) -> UniformPlacement:
         if self.max_m < self.min_m:
             raise ValueError("max_m must be >= min_m")
         return self
@@ -77,7 +77,7 @@ class DiscPlacement(Strict):
 
 
 Placement = Annotated[
-    Union[FixedPlacement, UniformPlacement, DiscPlacement], Field(discriminator="kind")
+    FixedPlacement | UniformPlacement | DiscPlacement, Field(discriminator="kind")
 ]
 
 
@@ -88,6 +88,29 @@ class SenseModel(Strict):
     current_ma: float = Field(1.0, ge=0, le=1000, description="extra current while sensing, mA (default 1)")
 
 
+class StrategyOptions(Strict):
+    """Options of a group's offloading strategy; a strategy rejects options it does not use.
+
+    Unset options take the strategy's default (see `cosim/strategies.py`).
+    """
+
+    arq: bool | None = Field(
+        None, description="bit-exact delivery (CRC, ACK, retransmissions); default: true for split-int8, "
+        "raw and local, false for semanticnn* (adaptive always sends without ARQ)")
+    max_retries: int | None = Field(
+        None, ge=0, le=255, description="ARQ retransmissions per frame before the inference is lost "
+        "(default 7; needs arq)")
+    jpeg_quality: int | None = Field(
+        None, ge=1, le=95, description="raw: send the image as JPEG at this Pillow quality, 1-95 "
+        "(default: none, 8-bit pixels)")
+    accuracy_target: float | None = Field(
+        None, gt=0, le=1, description="adaptive: least predicted accuracy per inference, fraction in "
+        "(0, 1] (required by adaptive)")
+    variants: tuple[str, ...] | None = Field(
+        None, min_length=1, max_length=16, description="adaptive: codec specs to choose among (default: "
+        "builtin:<dataset>-b1, -b2, the group's codec, -b4)")
+
+
 class DeviceGroup(Strict):
     """A group of identical devices: board, radio, strategy, workload and placement."""
 
@@ -96,6 +119,8 @@ class DeviceGroup(Strict):
     board: str = Field("stm32l476", description="board profile name or path (default stm32l476)")
     radio: str = Field("ble-1m", description="radio profile name or path (default ble-1m)")
     strategy: str = Field("semanticnn", description="offloading strategy (default semanticnn)")
+    strategy_options: StrategyOptions = Field(default_factory=StrategyOptions,
+                                              description="options of the strategy (default: none set)")
     codec: str | None = Field(None, description="codec for this group; default: the scenario's codec")
     workload: Workload = Field(default_factory=lambda: PeriodicWorkload(period_s=1.0))
     placement: Placement = Field(default_factory=FixedPlacement)
@@ -134,7 +159,7 @@ class TdmaMedium(Strict):
 
 
 Medium = Annotated[
-    Union[DedicatedMedium, AlohaMedium, CsmaMedium, TdmaMedium], Field(discriminator="kind")
+    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium, Field(discriminator="kind")
 ]
 
 
@@ -151,7 +176,7 @@ class PilotEstimate(Strict):
     pilot_bits: int = Field(64, ge=1, le=100_000, description="known bits per frame (default 64)")
 
 
-BerEstimate = Annotated[Union[OracleEstimate, PilotEstimate], Field(discriminator="kind")]
+BerEstimate = Annotated[OracleEstimate | PilotEstimate, Field(discriminator="kind")]
 
 
 class EdgeServer(Strict):
@@ -183,7 +208,7 @@ class Scenario(Strict):
     edge: list[EdgeServer] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _references(self) -> "Scenario":
+    def _references(self) -> Scenario:
         servers = [s.name for s in self.edge]
         if len(set(servers)) != len(servers):
             raise ValueError("edge server names must be unique")

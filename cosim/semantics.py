@@ -3,7 +3,9 @@
 Timing never depends on predictions, so delivered inferences wait here and are decoded in batches.
 The BER estimate given to the decoder is quantised to 20 steps per decade (like a channel-quality
 report); with it, an error-free payload of sample s always gets the same prediction, which is cached
-exactly.
+exactly. Any payload-per-sample strategy uses the same evaluator (split int8 features, raw pixels, an
+on-device result byte): decoders that ignore the BER estimate set `uses_ber=False`, so their cache is
+keyed by the sample alone.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ STEPS_PER_DECADE = 20
 
 def quantise_ber(ber: float) -> int:
     """Index of the quantised BER (log10 grid); the decoder sees `dequantise_ber(index)`."""
-    return int(round(math.log10(max(ber, BER_FLOOR)) * STEPS_PER_DECADE))
+    return round(math.log10(max(ber, BER_FLOOR)) * STEPS_PER_DECADE)
 
 
 def dequantise_ber(index: int | np.ndarray) -> float | np.ndarray:
@@ -35,6 +37,7 @@ class SemanticEvaluator:
 
     `payloads` holds the encoder's packed bits of every sample (encoded once, indexed by sample id);
     `decode(packed, ber_estimate) -> predictions` is the codec's batched decoder + classifier.
+    `uses_ber=False`: the decoder ignores the estimate, so error-free payloads are cached per sample.
     """
 
     def __init__(
@@ -43,11 +46,13 @@ class SemanticEvaluator:
         decode: Callable[[np.ndarray, np.ndarray], np.ndarray],
         sink: Callable[[Inference], None],
         batch: int = 256,
+        uses_ber: bool = True,
     ) -> None:
         self.payloads = payloads
         self.decode = decode
         self.sink = sink
         self.batch = batch
+        self.uses_ber = uses_ber
         self.pending: list[Inference] = []
         self.cache: dict[tuple[int, int], int] = {}
         self.decoded = 0
@@ -67,7 +72,7 @@ class SemanticEvaluator:
         todo: list[Inference] = []
         keys: list[tuple[int, int]] = []
         for inf in batch:
-            q = quantise_ber(inf.ber_est)
+            q = quantise_ber(inf.ber_est) if self.uses_ber else 0
             if inf.positions is None:
                 key = (inf.sample, q)
                 hit = self.cache.get(key)

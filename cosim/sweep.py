@@ -59,13 +59,17 @@ class SweepFile(BaseModel):
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of a sweep: its parameter point, replication, seed and resolved scenario (JSON data)."""
+    """One run of a sweep: its parameter point, replication, seed and resolved scenario.
+
+    The Scenario object itself travels to the worker (pickled), not its dump: the engine tells fields a
+    user set from defaults (`model_fields_set`), which a dump and re-validation would lose.
+    """
 
     key: str
     params: Params
     replication: int
     seed: int
-    scenario: dict = field(repr=False, compare=False)
+    scenario: Scenario = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -204,8 +208,9 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        # unions (zip, set) report one error per member: the deepest names the field the user meant
+        err = max(exc.errors(), key=lambda e: len(e["loc"]))
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
         line = line_for(lines, loc[:2])
         where = f"{path}:{line}" if line else str(path)
         fieldname = ".".join(str(p) for p in loc) or "(top level)"
@@ -242,8 +247,8 @@ def load_sweep(path: str | Path) -> Sweep:
             line = line_for(lines, ("grid", first) if first in spec.grid else ("zip",)) if first else None
             raise ScenarioError(f"{path}{f':{line}' if line else ''}: run {desc}: {exc}") from None
         for r, seed in enumerate(seeds):
-            dumped = scenario.model_copy(update={"seed": seed}).model_dump(mode="json")
-            runs.append(RunSpec(_key_of(dumped), point, r, seed, dumped))
+            replica = scenario.model_copy(update={"seed": seed})
+            runs.append(RunSpec(run_key(replica), point, r, seed, replica))
     return Sweep(path, spec.name or path.stem, base, param_paths, tuple(points), seeds, tuple(runs))
 
 
@@ -265,14 +270,13 @@ def simulate_summary(scenario: Scenario) -> dict:
     return run_scenario(scenario, None, progress=False).summary
 
 
-def run_one(key: str, scenario_data: dict,
+def run_one(key: str, scenario: Scenario,
             simulate: Callable[[Scenario], dict] = simulate_summary) -> RunOutcome:
     """Execute one run (in a worker or in-process): one torch thread, errors caught and returned."""
     import torch
 
     torch.set_num_threads(1)
     try:
-        scenario = Scenario.model_validate(scenario_data)
         summary = simulate(scenario)
         json.dumps(summary, default=_json_default)  # fail here, not when storing, if not serialisable
         return RunOutcome(key, "ok", summary=summary)
@@ -374,7 +378,7 @@ def run_sweep(
         store.save(rec)
         records[spec.key] = rec
         if outcome.status != "ok":
-            log.warning("run %s failed: %s", _describe(spec), outcome.error)
+            log.info("run %s failed: %s", _describe(spec), outcome.error)
         if progress:
             progress(rec)
 
@@ -433,6 +437,9 @@ def _run_dask(
     """Map the pending runs over a Dask cluster (a new LocalCluster, or `scheduler`'s) as they finish."""
     from dask.distributed import Client, LocalCluster, as_completed
 
+    quiet = logging.getLogger("distributed")
+    old_level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its INFO chatter would reach the CLI's stderr handler
     cluster = None
     try:
         if scheduler:
@@ -442,8 +449,9 @@ def _run_dask(
                 raise CosimError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
             n = workers if workers else (os.cpu_count() or 1)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            # a random port for the scheduler's HTTP server and no dashboard: other users may own :8787
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
             client = Client(cluster)
         try:
             futures = {client.submit(run_one, spec.key, spec.scenario, simulate, pure=False): spec
@@ -460,3 +468,4 @@ def _run_dask(
     finally:
         if cluster is not None:
             cluster.close()
+        quiet.setLevel(old_level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import platform
@@ -79,6 +80,7 @@ class World:
         self._load_codec = load_codec
         self._codecs: dict[str, object] = {}
         self._encoded: dict[str, np.ndarray] = {}
+        self._cache: dict[tuple, object] = {}
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices])
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
@@ -112,6 +114,13 @@ class World:
             self._encoded[spec] = self.codec(spec).encode(self.dataset.x_test)
         return self._encoded[spec]
 
+    def cached(self, key: tuple, make: Callable[[], object]) -> object:
+        """`make()` computed once per World for `key` (per-sample tables strategies derive from the
+        data set and codecs, e.g. int8 split features, 8-bit pixels, JPEG sizes), shared by groups."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     # -- assembly --------------------------------------------------------------------------------
     def _build_servers(self) -> None:
         sc = self.scenario
@@ -141,7 +150,7 @@ class World:
         edge_macs = self._edge_macs
 
         def service_s(batch: list[Inference]) -> float:
-            return t0 + t1_per_mac * sum(edge_macs[inf.group] for inf in batch)
+            return t0 + t1_per_mac * sum(edge_macs[inf.group][inf.variant] for inf in batch)
 
         return service_s
 
@@ -154,17 +163,17 @@ class World:
             strategy = get_strategy(group.strategy)
         except KeyError as exc:
             raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
-        setup = strategy.setup(self, group.codec or sc.codec)
+        setup = strategy.setup(self, group.codec or sc.codec, group)
         server_cfg = sc.server_of(group)
         channel = group.channel or server_cfg.channel
         medium = self.media[server_cfg.name]
-        plan = self._link_plan(group, board, radio, setup, medium, where)
-        self._edge_macs.append(setup.edge_macs)
-        key = setup.evaluator_key
-        if key not in self.evaluators:
-            self.evaluators[key] = setup.make_evaluator(self.recorder.add, sc.codec_batch)
-        evaluator = self.evaluators[key]
-        self.group_evaluator.append(evaluator)
+        variants = setup.all_variants()
+        plans = tuple(self._link_plan(group, board, radio, v, medium, where) for v in variants)
+        self._edge_macs.append([v.edge_macs for v in variants])
+        for v in variants:
+            if v.evaluator_key not in self.evaluators:
+                self.evaluators[v.evaluator_key] = v.make_evaluator(self.recorder.add, sc.codec_batch)
+        self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
         radio_sleep_mw = radio.sleep_current_ua * radio.supply_v / 1000.0
         self.group_facts.append(GroupFacts(
             name=group.name, devices=group.count, sleep_mw=board.sleep_power_mw + radio_sleep_mw,
@@ -173,19 +182,20 @@ class World:
         server = self.servers[server_cfg.name]
         distances = _distances(group.placement, group.count, numpy_stream(sc.seed, "placement", group.name))
         channel_key = json.dumps(channel.model_dump(mode="json"), sort_keys=True)
-        pilot_bits = plan.pilot_bits
+        pilot_bits = plans[0].pilot_bits
         first_index = len(self.devices)
         for i in range(group.count):
             link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
             sample_rng = python_stream(sc.seed, "samples", i)
             n = self.n_samples
             device = Device(
-                env=self.env, index=first_index + i, group=gi, plan=plan, link=link, medium=medium,
+                env=self.env, index=first_index + i, group=gi, plans=plans, link=link, medium=medium,
                 slot=i, next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k: (k + 0.5) / (pilot_bits + 1),
                 deliver=server.submit, lose=self.recorder.add, stop_s=self.stop_s,
+                choose_variant=setup.choose,
             )
             self.devices.append(device)
 
@@ -214,7 +224,7 @@ class World:
             ifs_s=radio.ifs_us / 1e6,
             duty_cycle=radio.duty_cycle,
             arq=setup.arq,
-            max_retries=getattr(setup, "max_retries", 7),
+            max_retries=setup.max_retries,
             ack_window_s=turnaround_s + radio.ack_airtime_s(),
             # a radio stays in RX through a short turnaround; through a long one (LoRaWAN's 1 s RX
             # delay) it sleeps and only opens the receive window
@@ -231,7 +241,7 @@ class World:
 
     # -- running ---------------------------------------------------------------------------------
     def _on_served(self, inf: Inference) -> None:
-        self.group_evaluator[inf.group].submit(inf)
+        self.group_evaluator[inf.group][inf.variant].submit(inf)
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
         """Run to the end of sensing, then drain every inference still in flight."""
@@ -248,7 +258,8 @@ class World:
 
     def events(self) -> int:
         """Events the SimPy environment processed (its internal event counter)."""
-        return int(getattr(self.env, "_eid", 0))
+        eid = getattr(self.env, "_eid", 0)  # an int in older SimPy, an itertools.count in 4.1
+        return eid if isinstance(eid, int) else next(copy.copy(eid))
 
 
 def _file_sha256(spec: str) -> str | None:

@@ -96,6 +96,7 @@ def save_checkpoint(path: str | Path, model: SplitModel, train_config: dict | No
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -106,12 +107,24 @@ def save_checkpoint(path: str | Path, model: SplitModel, train_config: dict | No
 def read_checkpoint(spec: str | Path) -> CheckpointData:
     """Load and verify a checkpoint; CheckpointError naming the file if anything is wrong."""
     path = resolve(spec)
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise CheckpointError(f"{path}: not a cosim codec checkpoint (not a torch zip archive; empty, "
+                              f"truncated at the start, or a foreign file)")
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt zip, truncated file, pickle with foreign objects...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable cosim codec checkpoint (corrupt, truncated or "
-                              f"foreign file): {reason[:160]}") from None
+    except Exception as exc:  # noqa: BLE001 - torch.load raises many types for corrupt/foreign files
+        text = str(exc)
+        if "Unsupported global" in text:
+            reason = "it holds Python objects other than tensors and plain data (refused, never unpickled)"
+        elif "Weights only load failed" in text:
+            reason = "corrupt pickle data"
+        else:
+            lines = text.strip().splitlines()
+            first = lines[0].split(". ")[0][:160] if lines else type(exc).__name__
+            reason = f"corrupt or truncated ({first})"
+        raise CheckpointError(f"{path}: not a readable cosim codec checkpoint: {reason}") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a cosim codec checkpoint (foreign file: no "
                               f"'format: {FORMAT}' tag)")

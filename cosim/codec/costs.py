@@ -5,7 +5,8 @@ kh x kw), Linear (rows x in x out), GDN (its 1x1 channel mixing, C x C per posit
 into the preceding conv; elementwise ops are not counted.
 int8 deployment size (model data only, no runtime code): conv/linear weights 1 byte, biases int32
 (4 bytes per output channel, BN folded into them), GDN/PReLU parameters and quantization centres float32.
-Peak activation RAM: the largest input + output of any layer at 1 byte per element, plus the payload.
+Peak activation RAM: the largest input + output of any conv/linear/GDN/pool layer at 1 byte per element
+(BatchNorm folded, activations in place), plus the packed payload buffer.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cosim.codec.model import GDN
 
 log = logging.getLogger(__name__)
 COUNTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, GDN)
+POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 
 
 def _macs_of(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
@@ -57,7 +59,8 @@ def count_macs(root: nn.Module, run: Callable[[], object]) -> int:
 
 
 def peak_activation_bytes(root: nn.Module, run: Callable[[], object], extra_bytes: int = 0) -> int:
-    """Largest (input + output) elements of any leaf layer under `root` during `run()`, int8, + extra."""
+    """Largest (input + output) elements of any conv/linear/GDN/pool layer under `root` during `run()`,
+    at 1 byte each, + `extra_bytes` (BatchNorm is folded and activations run in place)."""
     peak = 0
 
     def hook(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
@@ -65,8 +68,8 @@ def peak_activation_bytes(root: nn.Module, run: Callable[[], object], extra_byte
         if args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor):
             peak = max(peak, args[0].numel() + out.numel())
 
-    leaves = [m for m in root.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(hook) for m in leaves]
+    layers = [m for m in root.modules() if isinstance(m, (*COUNTED, *POOLS))]
+    handles = [m.register_forward_hook(hook) for m in layers]
     try:
         with torch.no_grad():
             run()
@@ -116,11 +119,15 @@ def board_costs(device_macs: int, flash_bytes: int, peak_ram_bytes: int) -> tupl
     except ImportError:
         log.info("cosim.profiles is not available: no per-board costs")
         return ()
+    from cosim.errors import CosimError
+
     out = []
-    for info in list_profiles():
-        if getattr(info, "kind", "board") not in ("board", "boards"):
+    for info in list_profiles(kind="board"):
+        try:
+            board = load_board(info.path)
+        except CosimError as exc:  # a broken profile must not make codecs unusable
+            log.warning("skipping board profile: %s", exc)
             continue
-        board = load_board(info.name)
         fits = flash_bytes <= board.flash_kb * 1024 and peak_ram_bytes <= board.sram_kb * 1024
         out.append(BoardCost(
             board=board.name, fits=bool(fits), flash_kb=float(board.flash_kb), sram_kb=float(board.sram_kb),

@@ -52,7 +52,7 @@ def summarise(values: Sequence[float]) -> AccuracyStat:
 
 
 def _rng(seed: int, realisation: int, ber: float, stream: int) -> np.random.Generator:
-    key = int(round(ber * 1e12))
+    key = round(ber * 1e12)
     return np.random.default_rng(np.random.SeedSequence([seed, realisation, key, stream]))
 
 
@@ -89,4 +89,4 @@ def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = 
         base = tuple(accuracy_under_errors(decode_int8, raw, y, raw.shape[1] * 8, b, realisations, seed,
                                            stream=1) for b in bers)
     return CodecEvaluation(bers=tuple(float(b) for b in bers), semantic=sem, int8=base,
-                           realisations=realisations, seed=seed, samples=int(len(y)))
+                           realisations=realisations, seed=seed, samples=len(y))

@@ -193,6 +193,19 @@ class DecoderBlock(nn.Module):
         return self.af(self.act(self.igdn(self.deconv(x))), state)
 
 
+def _he_init(deconv: nn.ConvTranspose2d) -> None:
+    """He-normal init by the inputs feeding each output (cin*k*k/stride^2), zero bias.
+
+    PyTorch's default leaves a deep transposed-conv/AF chain with a vanishing output at the start;
+    this makes the denoising stage converge several times faster.
+    """
+    kh, kw = deconv.kernel_size
+    fan_in = deconv.in_channels * kh * kw / (deconv.stride[0] * deconv.stride[1])
+    nn.init.normal_(deconv.weight, 0.0, math.sqrt(2.0 / fan_in))
+    if deconv.bias is not None:
+        nn.init.zeros_(deconv.bias)
+
+
 class Decoder(nn.Module):
     """BER-aware decoder: 4 AF-conditioned blocks, then transposed conv -> inverse GDN -> ReLU.
 
@@ -214,6 +227,9 @@ class Decoder(nn.Module):
         self.final = (nn.ConvTranspose2d(width, stem_channels, 2, 2) if upsample_steps
                       else nn.ConvTranspose2d(width, stem_channels, 3, 1, 1))
         self.final_igdn = GDN(stem_channels, inverse=True)
+        for m in self.modules():
+            if isinstance(m, nn.ConvTranspose2d):
+                _he_init(m)
 
     def forward(self, symbols: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Rebuild stem features from received symbol values (B, C, h, w) and state (B,)."""

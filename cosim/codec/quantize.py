@@ -22,11 +22,11 @@ class _ClipGrad(torch.autograd.Function):
     """Identity forward; clips the gradient to [-1, 1] on the way back."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         return grad.clamp(-1.0, 1.0)
 
 

@@ -6,12 +6,11 @@ Also the uncompressed model (`classify_full`) and the bit-exact int8 split basel
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-
-import copy
 
 from cosim.codec import costs
 from cosim.codec.fast import optimise_for_inference
@@ -38,6 +37,7 @@ class CodecMeta:
     split_feature_bits_float32: int
     split_feature_bits_int8: int
     compression_ratio: float  # split_feature_bits_float32 / payload_bits
+    stem_macs: int  # stem only (the device side of the int8 split baseline)
     device_macs: int  # stem + encoder
     encoder_macs: int  # = device_macs (what the MCU computes)
     edge_macs: int  # decoder + tail
@@ -87,7 +87,7 @@ def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
         payload_bits=num_symbols * config.bits, payload_bytes=nbytes, split_feature_shape=stem_shape,
         split_feature_bits_float32=float_bits, split_feature_bits_int8=float_bits // 4,
         compression_ratio=float_bits / (num_symbols * config.bits),
-        device_macs=device_macs, encoder_macs=device_macs, edge_macs=decoder_macs + tail_macs,
+        stem_macs=stem_macs, device_macs=device_macs, encoder_macs=device_macs, edge_macs=decoder_macs + tail_macs,
         full_model_macs=stem_macs + tail_macs, split_int8_edge_macs=tail_macs,
         device_params=costs.param_count([model.backbone.stem, model.encoder, model.quantizer]),
         flash_bytes_int8=flash, peak_activation_bytes_int8=peak,
@@ -180,6 +180,8 @@ class Codec:
     # -- helpers -----------------------------------------------------------------------------
     def _images(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
+        if not x.flags.writeable:  # torch.from_numpy warns on read-only (cached data set) arrays
+            x = x.copy()
         if x.ndim != 4 or tuple(x.shape[1:]) != tuple(self.config.image_shape):
             raise ValueError(f"codec {self.meta.name!r}: images must be (N, {self.config.image_shape}), "
                              f"got {x.shape}")

@@ -2,7 +2,8 @@
 
 Attribution of every symbol through the (frozen for this purpose) decoder + tail by the two-point
 Integrated-Gradients approximation with a zero baseline, A = 1/2 (grad f(s) + grad f(0)) * (s - 0),
-which equals captum's IntegratedGradients with n_steps=2 and method="riemann_trapezoid".
+(captum's IntegratedGradients with n_steps=2, method="riemann_trapezoid" returns exactly half of it:
+its trapezoid weights are 1/n per point, halved at the ends).
 Loss (SemanticNN): numel(A) / count(A > 0) + 1 / sum(A[A > 0]) over the whole batch.
 
 As in the authors' code the gradients are constants (no double back-propagation); the loss reaches the

@@ -45,8 +45,7 @@ class SharedChannel:
         self.period.frames += 1
         self.frames += 1
         end = t_s + airtime_s
-        if end > self.busy_until:
-            self.busy_until = end
+        self.busy_until = max(self.busy_until, end)
         return self.period
 
 

@@ -17,7 +17,11 @@ import simpy
 
 from cosim.channel.errors import error_positions
 from cosim.inference import (
-    LOST_ACCESS, LOST_COLLISION, LOST_HEADER, LOST_RETRIES, Inference,
+    LOST_ACCESS,
+    LOST_COLLISION,
+    LOST_HEADER,
+    LOST_RETRIES,
+    Inference,
 )
 
 
@@ -67,7 +71,7 @@ class Device:
         env: simpy.Environment,
         index: int,
         group: int,
-        plan: LinkPlan,
+        plans: tuple[LinkPlan, ...],
         link,
         medium,
         slot: int,
@@ -79,11 +83,16 @@ class Device:
         deliver: Callable[[Inference], None],
         lose: Callable[[Inference], None],
         stop_s: float,
+        choose_variant: Callable[[float | None, int], int] | None = None,
     ) -> None:
         self.env = env
         self.index = index
         self.group = group
-        self.plan = plan
+        self.plans = plans
+        self.plan = plans[0]
+        self.choose_variant = choose_variant
+        self.ber_report: float | None = None  # latest BER estimate the gateway fed back
+        self.pending_report: tuple[float, float] | None = None  # (time it arrives, value)
         self.link = link
         self.medium = medium
         self.slot = slot
@@ -119,6 +128,12 @@ class Device:
         sample = self.draw_sample()
         inf = Inference(self.index, self.group, sample, self.labels[sample], now)
         self.inferences += 1
+        if self.choose_variant is not None:
+            pending = self.pending_report
+            if pending is not None and pending[0] <= now:
+                self.ber_report = pending[1]
+            inf.variant = self.choose_variant(self.ber_report, sample)
+            self.plan = self.plans[inf.variant]
         plan = self.plan
         inf.sense_mj = plan.sense_mj
         inf.compute_mj = plan.compute_mj
@@ -127,6 +142,8 @@ class Device:
         inf.t_tx_start = t
         if self.medium.closed_form:
             t_arrive, self.busy_until = self._transmit_closed(inf, t)
+            if inf.frames:
+                self.pending_report = (t_arrive, inf.ber_est)
             env.timeout(t_arrive - now, value=inf).callbacks.append(self._on_sent)
         else:
             self.busy_until = t
@@ -159,6 +176,8 @@ class Device:
                     pilot_errors += 1
         est = self.estimate_ber(ber, pilot_errors) if plan.pilot_bits else ber
         air = plan.frame_airtime_s[k]
+        inf.ber += ber * bits
+        inf.ber_bits += bits
         inf.tx_attempts += 1
         inf.tx_mj += air * plan.tx_mj_per_s
         inf.active_s += air
@@ -177,8 +196,8 @@ class Device:
         """Book a frame that reached the gateway (its payload errors go to the decoder)."""
         bits = self.plan.frame_payload_bits[k]
         inf.frames += 1
-        inf.ber += out.ber * bits
         inf.ber_est += out.ber_est * bits
+        inf.est_bits += bits
         if out.payload_errors:
             inf.bit_errors += len(out.payload_errors)
             shifted = [p + offset for p in out.payload_errors]
@@ -188,9 +207,10 @@ class Device:
                 inf.positions.extend(shifted)
 
     def _finish_estimate(self, inf: Inference) -> None:
-        total = self.plan.total_payload_bits
-        inf.ber = inf.ber / total
-        inf.ber_est = inf.ber_est / total
+        if inf.ber_bits:
+            inf.ber /= inf.ber_bits
+        if inf.est_bits:
+            inf.ber_est /= inf.est_bits
 
     # -- closed-form transmission (dedicated link, TDMA) ---------------------------------------
     def _transmit_closed(self, inf: Inference, t: float) -> tuple[float, float]:
@@ -235,14 +255,14 @@ class Device:
     def _shared_sender(self):
         env = self.env
         medium = self.medium
-        plan = self.plan
-        dc_factor = 1.0 / plan.duty_cycle - 1.0
         while True:
             if not self.backlog:
                 self.wake = env.event()
                 yield self.wake
                 self.wake = None
             inf = self.backlog.popleft()
+            plan = self.plan = self.plans[inf.variant]
+            dc_factor = 1.0 / plan.duty_cycle - 1.0
             wait = inf.t_tx_start - env.now
             if wait > 0:
                 yield env.timeout(wait)
@@ -296,5 +316,7 @@ class Device:
                     break
             self._finish_estimate(inf)
             inf.t_arrive = env.now
+            if inf.frames:
+                self.ber_report = inf.ber_est
             self.busy_until = env.now
             (self.lose if inf.lost else self.deliver)(inf)

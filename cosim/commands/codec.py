@@ -1,0 +1,147 @@
+"""`cosim codec eval|info|list`: accuracy versus BER, sizes and device costs of codec checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `codec` command group."""
+    p = subparsers.add_parser("codec", help="evaluate and describe codec checkpoints")
+    sub = p.add_subparsers(dest="codec_command", metavar="SUBCOMMAND", required=True)
+
+    ev = sub.add_parser("eval", help="accuracy versus BER (mean and 95%% interval), sizes, board costs")
+    ev.add_argument("ckpt", metavar="CKPT", help="checkpoint path or builtin:NAME")
+    ev.add_argument("--ber", type=float, nargs="+", default=[0.0, 1e-3, 1e-2, 5e-2, 0.1],
+                    help="bit error rates (default: 0 1e-3 1e-2 5e-2 0.1)")
+    ev.add_argument("--realisations", type=int, default=5, help="error realisations per BER (default 5)")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--root", default=None, help="data directory for file-based data sets")
+    ev.add_argument("--no-baseline", action="store_true", help="skip the int8 split baseline")
+    ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ev.set_defaults(func=run_eval)
+
+    info = sub.add_parser("info", help="architecture, sizes, MACs, training config and metrics")
+    info.add_argument("ckpt", metavar="CKPT", help="checkpoint path or builtin:NAME")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=run_info)
+
+    ls = sub.add_parser("list", help="the built-in checkpoints")
+    ls.set_defaults(func=run_list)
+
+
+def _stat(s) -> dict:
+    return {"mean": s.mean, "ci95": None if math.isnan(s.ci95) else s.ci95}
+
+
+def _boards(meta) -> dict:
+    from cosim.codec.costs import board_costs
+    return {b.board: {"fits": b.fits, "encoder_latency_ms": b.encoder_latency_ms,
+                      "encoder_energy_mj": b.encoder_energy_mj, "flash_kb": b.flash_kb, "sram_kb": b.sram_kb}
+            for b in board_costs(meta.device_macs, meta.flash_bytes_int8, meta.peak_activation_bytes_int8)}
+
+
+def eval_report(codec, ev) -> dict:
+    """The JSON report of `cosim codec eval` (issue keys first, then the int8 baseline and extras)."""
+    m = codec.meta
+    report = {
+        "payload_bits": m.payload_bits,
+        "split_feature_bits_float32": m.split_feature_bits_float32,
+        "compression_ratio": m.compression_ratio,
+        "accuracy_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.semantic)},
+        "encoder_macs": m.encoder_macs,
+        "boards": _boards(m),
+        "codec": m.name,
+        "dataset": m.dataset,
+        "payload_bytes": m.payload_bytes,
+        "split_feature_bits_int8": m.split_feature_bits_int8,
+        "edge_macs": m.edge_macs,
+        "realisations": ev.realisations,
+        "samples": ev.samples,
+    }
+    if ev.int8 is not None:
+        report["int8_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8)}
+    return report
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """Evaluate a checkpoint on its data set's test split."""
+    import torch
+
+    from cosim.codec.checkpoint import load_codec
+    from cosim.codec.evaluate import evaluate_codec
+    from cosim.data import load_dataset
+    from cosim.errors import CosimError
+
+    if args.realisations < 1:
+        raise CosimError("--realisations must be at least 1")
+    if any(not 0.0 <= b <= 1.0 for b in args.ber):
+        raise CosimError("--ber values must lie in [0, 1]")
+    torch.set_num_threads(max(1, args.threads))
+    codec = load_codec(args.ckpt)
+    data = load_dataset(codec.meta.dataset, root=args.root)
+    ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
+                        seed=args.seed, int8=not args.no_baseline)
+    report = eval_report(codec, ev)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    m = codec.meta
+    print(f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} realisations, "
+          f"oracle BER estimate)")
+    print(f"payload {m.payload_bits} bits ({m.payload_bytes} B); split features {m.split_feature_bits_float32} "
+          f"bits float32, {m.split_feature_bits_int8} bits int8; compression {m.compression_ratio:.1f}x "
+          f"vs float32; encoder {m.encoder_macs} MACs")
+    head = f"{'BER':>8}  {'SemanticNN':>17}"
+    if ev.int8 is not None:
+        head += f"  {'int8 split (no ARQ)':>19}"
+    print(head)
+    for i, b in enumerate(ev.bers):
+        row = f"{b:>8g}  {ev.semantic[i].mean:8.4f} ± {_ci(ev.semantic[i]):6}"
+        if ev.int8 is not None:
+            row += f"  {ev.int8[i].mean:10.4f} ± {_ci(ev.int8[i]):6}"
+        print(row)
+    boards = report["boards"]
+    if boards:
+        print("device side (stem + encoder) per board:")
+        for name, b in boards.items():
+            print(f"  {name:<24} {'fits' if b['fits'] else 'does NOT fit':<12} "
+                  f"{b['encoder_latency_ms']:8.3f} ms  {b['encoder_energy_mj']:8.4f} mJ")
+    else:
+        print("device side: no board profiles found")
+    return 0
+
+
+def _ci(s) -> str:
+    return "  n/a " if math.isnan(s.ci95) else f"{s.ci95:.4f}"
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Describe a checkpoint."""
+    import dataclasses
+
+    from cosim.codec.checkpoint import load_codec
+
+    codec = load_codec(args.ckpt)
+    meta = dataclasses.asdict(codec.meta)
+    out = {"meta": meta, "train_config": codec.train_config, "metrics": codec.metrics}
+    if args.json:
+        print(json.dumps(out, indent=2, default=list))
+        return 0
+    for key, value in meta.items():
+        print(f"{key:<28} {value}")
+    print("training:", ", ".join(f"{k}={v}" for k, v in codec.train_config.items()))
+    print("metrics:", json.dumps(codec.metrics))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """List the built-in checkpoints."""
+    from cosim.codec.checkpoint import list_builtin
+
+    for name in list_builtin():
+        print(f"builtin:{name}")
+    return 0

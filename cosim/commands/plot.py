@@ -1,0 +1,41 @@
+"""`cosim plot RESULTS --x PATH --y PATH [--hue PATH]`: a metric against a parameter from a sweep's results,
+one line per series, error bars = 95 % intervals over replications.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("plot", help="plot a metric against a parameter from sweep results",
+                              description=__doc__)
+    p.add_argument("results", help="results.parquet, results.csv or a sweep output folder")
+    p.add_argument("--x", required=True, help="x column: a parameter path or metric (e.g. devices, "
+                   "devices.0.count, edge.0.channel.ber); a unique suffix such as 'ber' is enough")
+    p.add_argument("--y", required=True, action="append",
+                   help="y metric, e.g. latency_ms.p95, accuracy (repeatable: several on one axis)")
+    p.add_argument("--hue", default=None, help="parameter that colours the lines (e.g. strategy)")
+    p.add_argument("--out", default=None, help="PNG file (default: <results folder>/figures/<y>_vs_<x>.png)")
+    p.add_argument("--logx", action=argparse.BooleanOptionalAction, default=None, help="log x axis (default: auto)")
+    p.add_argument("--logy", action=argparse.BooleanOptionalAction, default=None, help="log y axis (default: auto)")
+    p.add_argument("--title", default=None)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cosim.sweep_plots import plot_xy, resolve_column
+    from cosim.sweep_table import read_results
+
+    table = read_results(args.results)
+    if args.out:
+        out = Path(args.out)
+    else:
+        folder = Path(args.results) if Path(args.results).is_dir() else Path(args.results).parent
+        x = resolve_column(args.x, table)
+        ys = "+".join(resolve_column(y, table) for y in args.y)
+        out = folder / "figures" / f"{ys}_vs_{x}.png".replace("/", "_")
+    path = plot_xy(table, args.x, args.y, out, hue=args.hue, title=args.title, logx=args.logx, logy=args.logy)
+    print(path)
+    return 0

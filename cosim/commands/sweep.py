@@ -1,0 +1,64 @@
+"""`cosim sweep SWEEP.yaml -o OUTDIR`: run a parameter sweep on Dask (or serially) and tabulate it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("sweep", help="run a parameter sweep (grid x replications) on Dask",
+                              description=__doc__)
+    p.add_argument("sweep", help="sweep YAML file (base, grid, zip, replications, set)")
+    p.add_argument("-o", "--out", default=None, help="output directory (default: out/sweeps/<sweep name>)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes of the local Dask cluster (default: one per core; 0 = in-process)")
+    p.add_argument("--serial", action="store_true", help="run in this process, one run after another")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="use an existing Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--no-figures", action="store_true", help="skip the default figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from cosim.errors import CosimError
+    from cosim.sweep import describe_record, load_sweep, run_sweep
+
+    if args.workers is not None and args.workers < 0:
+        raise CosimError(f"--workers {args.workers}: must be 0 (in-process) or a positive number")
+    if args.serial and args.scheduler:
+        raise CosimError("--serial and --scheduler exclude each other")
+    sweep = load_sweep(args.sweep)
+    outdir = Path(args.out) if args.out else Path("out") / "sweeps" / sweep.name
+    workers = 0 if args.serial else args.workers if args.workers is not None else (os.cpu_count() or 1)
+    total = len(sweep.unique_keys)
+    mode = (f"scheduler {args.scheduler}" if args.scheduler else
+            "in-process" if workers == 0 else f"LocalCluster with {workers} worker processes")
+    if not args.quiet:
+        print(f"sweep {sweep.name}: {len(sweep.points)} parameter points x {len(sweep.seeds)} "
+              f"replications = {total} runs ({mode})", file=sys.stderr)
+    bar = None if args.quiet else tqdm(total=total, unit="run", desc=sweep.name)
+
+    def progress(record: dict) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        result = run_sweep(sweep, outdir, workers=workers, scheduler=args.scheduler,
+                           progress=progress, figures=not args.no_figures)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{result.runs} runs: {result.executed} executed, {result.cached} already finished, "
+          f"{len(result.failed)} failed")
+    for rec in result.failed:
+        print(f"  failed: {describe_record(rec)}")
+    print(f"results: {result.results} (+ .csv), aggregate: {result.aggregate} (+ .csv)")
+    if result.figures:
+        print(f"figures: {len(result.figures)} in {result.figures[0].parent}/")
+    return 1 if result.failed else 0

@@ -1,0 +1,66 @@
+"""Training: a tiny run learns; the training channel flips bits at the asked BER."""
+
+import numpy as np
+import pytest
+import torch
+
+from cosim.codec.evaluate import evaluate_codec
+from cosim.codec.quantize import indices_to_bits
+from cosim.codec.service import Codec
+from cosim.codec.train import TrainConfig, corrupt, draw_ber, train_codec
+from cosim.data import load_dataset
+
+torch.set_num_threads(1)
+
+
+def test_tiny_training_learns_above_chance():
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=10, epochs=10, batch_size=32, max_train_samples=400,
+                      augment=False, decoder_width=16, xai=False, seed=3)
+    result = train_codec(cfg)
+    codec = Codec(result.model, name="tiny")
+    data = load_dataset("digits")
+    ev = evaluate_codec(codec, data.x_test[:200], data.y_test[:200], bers=(0.0,), realisations=1, int8=False)
+    assert result.backbone_test_accuracy > 0.5
+    assert ev.semantic[0].mean > 0.3  # chance is 0.1
+    # the backbone is frozen: training never changed the stem/tail BatchNorm statistics mode
+    assert not result.model.backbone.training
+
+
+def test_training_with_xai_and_variants_runs():
+    losses = []
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=1, epochs=1, max_train_samples=64, decoder_width=8,
+                      gray=True, corruption="symbols", sigma_end=5.0, ber_aware=False)
+    result = train_codec(cfg, progress=lambda stage, done, total, loss: losses.append((stage, loss)))
+    assert {s for s, _ in losses} == {"pretrain", "stage1", "stage2"}
+    assert all(np.isfinite(loss) for _, loss in losses)
+    assert result.model.quantizer.sigma == 5.0 and not result.model.config.ber_aware
+
+
+@pytest.mark.parametrize("gray", [False, True])
+def test_training_bit_flips_match_ber(gray):
+    gen = torch.Generator().manual_seed(0)
+    idx = torch.randint(0, 8, (64, 8, 4, 4), generator=gen)
+    ber = 0.03
+    out = corrupt(idx, ber, 3, gray, "bits", gen)
+    flipped = (indices_to_bits(out, 3, gray) ^ indices_to_bits(idx, 3, gray)).sum().item()
+    n = idx.numel() * 3
+    assert abs(flipped - ber * n) < 4 * np.sqrt(n * ber * (1 - ber))
+
+
+def test_symbol_replacement_counts_follow_authors():
+    gen = torch.Generator().manual_seed(1)
+    idx = torch.zeros(10, 100, dtype=torch.long)
+    out = corrupt(idx, 0.05, 3, False, "symbols", gen)
+    changed = int((out != idx).sum())
+    assert changed <= 3 * 50  # at most 3*BER*N replaced (a replacement may redraw the same centre)
+    assert changed >= 25  # at least BER*N replaced, about 7/8 of them changing the centre
+
+
+def test_ber_draws_cover_the_snr_range_and_clean_batches():
+    cfg = TrainConfig()
+    rng = np.random.default_rng(0)
+    bers = np.array([draw_ber(cfg, rng) for _ in range(2000)])
+    assert 0.1 < np.mean(bers == 0) < 0.3
+    noisy = bers[bers > 0]
+    assert noisy.max() <= 0.24 and noisy.min() >= 7e-4  # SNR in [-6, 7] dB under BPSK
+    assert all(draw_ber(TrainConfig(fal=False), rng) == 0.0 for _ in range(20))

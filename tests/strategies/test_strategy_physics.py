@@ -1,0 +1,125 @@
+"""The expected physics of the strategies side by side (same channel, same samples)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from strategy_fixtures import group, run, scenario, world
+
+from cosim.channel.errors import apply_errors, error_positions
+from cosim.inference import Inference
+from cosim.net.frames import fragment
+from cosim.profiles import load_radio
+from cosim.scenario import DeviceGroup
+from cosim.strategies import get_strategy
+
+torch.set_num_threads(1)
+
+GE_1E2 = {"kind": "gilbert-elliott", "ber_good": 1e-5, "ber_bad": 1e-2, "mean_good_s": 8.0, "mean_bad_s": 2.0}
+ARQ = ["raw", "split-int8", "local"]
+
+
+def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path):
+    groups = [group(s, s, count=10) for s in ARQ + ["semanticnn"]]
+    results = []
+    for ber in (0.0, 3e-4, 1e-3):
+        summary, c = run(scenario(groups, {"kind": "constant", "ber": ber}, duration_s=30.0), tmp_path, f"b{ber:g}")
+        results.append((summary["groups"], c))
+    for name in ARQ:
+        latency = [g[name]["latency_ms"]["mean"] for g, _ in results]
+        energy = [g[name]["device_energy_mj_per_inference"] for g, _ in results]
+        attempts = [g[name]["frames_per_inference"] for g, _ in results]
+        assert latency[0] < latency[1] < latency[2], (name, latency)
+        assert energy[0] < energy[1] < energy[2], (name, energy)
+        assert attempts[0] < attempts[1] < attempts[2], (name, attempts)
+    # without ARQ, SemanticNN sends each frame once whatever the BER: its latency does not grow
+    for g, c in results:
+        m = c["group"] == 3
+        assert np.all(c["tx_attempts"][m] == 1)
+    sem = [g["semanticnn"]["latency_ms"]["mean"] for g, _ in results]
+    assert max(sem) - min(sem) < 0.05 * min(sem)
+
+
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory):
+    groups = [group(s, s) for s in ("semanticnn", "split-int8", "raw", "local")]
+    groups.append(group("split-int8-noarq", "split-int8", strategy_options={"arq": False}))
+    groups.append(group("raw-jpeg", "raw", strategy_options={"jpeg_quality": 75}))
+    summary, c = run(scenario(groups, GE_1E2, duration_s=40.0), tmp_path_factory.mktemp("side"))
+    return summary["groups"], c
+
+
+def test_same_samples_and_sensing_times_in_every_group(side_by_side):
+    _, c = side_by_side
+    first = c["group"] == 0
+    for gi in range(1, 6):
+        m = c["group"] == gi
+        assert np.array_equal(np.sort(c["sample"][m]), np.sort(c["sample"][first]))
+        np.testing.assert_allclose(np.sort(c["t_sense_s"][m]), np.sort(c["t_sense_s"][first]))
+
+
+def test_airtime_compute_and_bits_on_air_rank_as_expected(side_by_side):
+    g, _ = side_by_side
+    bits = {k: v["bits_on_air_per_inference"] for k, v in g.items()}
+    compute = {k: v["device_energy_mj_by_phase"]["compute"] for k, v in g.items()}
+    # raw sends the image: more airtime than the codec's symbols or the on-device result
+    assert bits["raw"] > bits["semanticnn"] and bits["raw"] > bits["local"]
+    # ... but the stem's int8 features are larger than the 8x8 image itself (16 channels x 64 px)
+    assert bits["split-int8"] > bits["raw"]
+    # SemanticNN sends the fewest bits of the strategies that offload the task to the edge
+    assert bits["semanticnn"] == min(bits[k] for k in bits if k != "local")
+    # only the result leaves a device that runs the whole model ...
+    assert bits["local"] == min(bits.values())
+    # ... which costs it the most compute energy
+    assert compute["local"] == max(compute.values())
+    assert compute["raw"] == 0.0
+
+
+def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path):
+    """At BER 1e-2 a frame header (128 bits on BLE) survives with probability 0.99^128; the int8
+    features need 5 frames, all of which must arrive."""
+    p = 1e-2
+    groups = [group("noarq", "split-int8", strategy_options={"arq": False}), group("arq", "split-int8")]
+    summary, _ = run(scenario(groups, {"kind": "constant", "ber": p}), tmp_path)
+    plan = fragment(8 * 1024, load_radio("ble-1m"))
+    survive = (1 - p) ** (plan.header_bits * plan.n_frames)
+    clean, _ = run(scenario(groups[:1]), tmp_path, "clean")
+    assert clean["groups"]["noarq"]["accuracy"] > 0.9
+    assert summary["groups"]["noarq"]["accuracy"] <= survive + 0.01
+    assert summary["groups"]["noarq"]["lost"]["header"] > 0.95 * summary["groups"]["noarq"]["inferences"]
+
+
+def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
+    """Delivered with bit errors at BER 1e-2, the int8 features decode to worse predictions; the
+    evaluator decodes exactly the corrupted bytes."""
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path)
+    g = DeviceGroup.model_validate({"name": "g", "count": 1, "strategy": "split-int8",
+                                    "strategy_options": {"arq": False}})
+    setup = get_strategy("split-int8").setup(ctx, "builtin:digits", g)
+    codec = ctx.codec("builtin:digits")
+    feats = codec.split_int8(ctx.dataset.x_test)
+    n, nbits = len(feats), setup.payload_bits
+    got: list[Inference] = []
+    ev = setup.make_evaluator(got.append, 128)
+    rng = random.Random(1)
+    positions = []
+    for i in range(n):
+        inf = Inference(0, 0, i, ctx.labels[i], 0.0)
+        pos = error_positions(rng, nbits, 1e-2)
+        inf.positions = pos or None
+        inf.ber_est = 1e-2
+        positions.append(pos)
+        ev.submit(inf)
+    ev.flush()
+    corrupted = feats.copy()
+    rows = np.repeat(np.arange(n), [len(p) for p in positions])
+    apply_errors(corrupted, rows, np.fromiter((q for p in positions for q in p), dtype=np.int64))
+    expected = codec.classify_split_int8(corrupted)
+    preds = np.array([inf.pred for inf in sorted(got, key=lambda inf: inf.sample)])
+    assert np.array_equal(preds, expected)
+    labels = np.asarray(ctx.labels)
+    clean_acc = float(np.mean(codec.classify_split_int8(feats) == labels))
+    assert float(np.mean(preds == labels)) < clean_acc - 0.01
