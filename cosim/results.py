@@ -7,6 +7,7 @@ Parquet every `chunk_rows` rows, and the summary is computed by reading back onl
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ COLUMNS = {
     "sense_mj": pa.float64(), "compute_mj": pa.float64(), "tx_mj": pa.float64(), "rx_mj": pa.float64(),
     "active_s": pa.float64(), "variant": pa.int8(),
 }
+# Derived at flush from the columns above: edge queue wait (s, -1 when not served) and whether the
+# inference counts as right in `accuracy` (delivered, on time and the prediction equals the label).
+DERIVED = {"queue_wait_s": pa.float64(), "correct": pa.bool_()}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -46,13 +50,15 @@ def atomic_write_text(path: Path, text: str) -> None:
 class Recorder:
     """Collects finished inferences column by column and streams them to a Parquet file."""
 
-    def __init__(self, path: Path, group_names: list[str], chunk_rows: int = 65_536) -> None:
+    def __init__(self, path: Path, group_names: list[str], chunk_rows: int = 65_536,
+                 deadline_s: float = math.inf) -> None:
         self.path = Path(path)
+        self.deadline_s = deadline_s
         self.group_names = group_names
         self.chunk_rows = chunk_rows
         self.rows: list[Inference] = []
         self.count = 0
-        schema = pa.schema(list(COLUMNS.items()))
+        schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()))
         self.writer = pq.ParquetWriter(self.path, schema, compression="zstd")
         self.schema = schema
 
@@ -70,8 +76,19 @@ class Recorder:
             attr = name.removesuffix("_s") if name.startswith("t_") else name
             values = [getattr(r, attr) for r in rows]
             arrays.append(pa.array(values, type=typ))
+        arrays.extend(self._derived(dict(zip(COLUMNS, arrays, strict=True))))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.count += len(rows)
+
+    def _derived(self, cols: dict[str, pa.Array]) -> list[pa.Array]:
+        """The DERIVED columns of one chunk."""
+        c = {k: cols[k].to_numpy(zero_copy_only=False) for k in
+             ("t_arrive_s", "t_service_s", "t_sense_s", "t_done_s", "lost", "pred", "label")}
+        served = c["t_service_s"] >= 0
+        wait = np.where(served, c["t_service_s"] - c["t_arrive_s"], -1.0)
+        on_time = (c["t_done_s"] >= 0) & (c["t_done_s"] - c["t_sense_s"] <= self.deadline_s)
+        correct = (c["lost"] == DELIVERED) & on_time & (c["pred"] == c["label"])
+        return [pa.array(wait, type=pa.float64()), pa.array(correct, type=pa.bool_())]
 
     def close(self) -> None:
         self.flush()

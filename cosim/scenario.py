@@ -15,6 +15,7 @@ from cosim.errors import ScenarioError
 from cosim.yamlio import apply_override, line_for, load_yaml, parse_override
 
 MAX_DEVICES = 1_000_000
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
 
 
 class Strict(BaseModel):
@@ -76,8 +77,27 @@ class DiscPlacement(Strict):
     min_m: float = Field(1.0, gt=0, description="smallest distance, m (default 1)")
 
 
+class AreaPlacement(Strict):
+    """Devices uniform over a rectangle of the site plan; distance is to the server's `position_m`.
+
+    The placement `server: nearest` needs: each device attaches to the closest edge server.
+    """
+
+    kind: Literal["area"]
+    x_m: tuple[Coordinate, Coordinate] = Field(description="x range [min, max] on the site plan, m")
+    y_m: tuple[Coordinate, Coordinate] = Field(description="y range [min, max] on the site plan, m")
+    min_m: float = Field(1.0, gt=0, description="smallest distance to a gateway, m (default 1)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AreaPlacement:
+        for name, (lo, hi) in (("x_m", self.x_m), ("y_m", self.y_m)):
+            if hi < lo:
+                raise ValueError(f"{name}: max must be >= min")
+        return self
+
+
 Placement = Annotated[
-    FixedPlacement | UniformPlacement | DiscPlacement, Field(discriminator="kind")
+    FixedPlacement | UniformPlacement | DiscPlacement | AreaPlacement, Field(discriminator="kind")
 ]
 
 
@@ -95,8 +115,9 @@ class StrategyOptions(Strict):
     """
 
     arq: bool | None = Field(
-        None, description="bit-exact delivery (CRC, ACK, retransmissions); default: true for split-int8, "
-        "raw and local, false for semanticnn* (adaptive always sends without ARQ)")
+        None, description="ACK and retransmission of frames the receiver rejects: bit-exact strategies "
+        "(split-int8, raw, local; default true) reject any error (CRC), semanticnn* (default false) only "
+        "a lost header, keeping payload errors for the decoder (adaptive always sends without ARQ)")
     max_retries: int | None = Field(
         None, ge=0, le=255, description="ARQ retransmissions per frame before the inference is lost "
         "(default 7; needs arq)")
@@ -124,7 +145,8 @@ class DeviceGroup(Strict):
     codec: str | None = Field(None, description="codec for this group; default: the scenario's codec")
     workload: Workload = Field(default_factory=lambda: PeriodicWorkload(period_s=1.0))
     placement: Placement = Field(default_factory=FixedPlacement)
-    server: str | None = Field(None, description="edge server name; default: the first server")
+    server: str | None = Field(None, description="edge server name, or `nearest` (each device attaches to "
+                               "the closest server; needs an `area` placement); default: the first server")
     channel: ChannelConfig | None = Field(None, description="channel; default: the server's channel")
     battery_mah: float = Field(1000.0, gt=0, le=1e7, description="battery capacity, mAh (default 1000)")
     battery_v: float = Field(3.0, gt=0, le=48, description="battery voltage, V (default 3.0)")
@@ -183,6 +205,9 @@ class EdgeServer(Strict):
     """An edge server: profile, workers, batching, queue and the medium its gateway uses."""
 
     name: str = Field("edge", description="server name")
+    position_m: tuple[Coordinate, Coordinate] = Field(
+        (0.0, 0.0), description="gateway position (x, y) on the site plan, m; used by `area` placements "
+        "(default 0, 0)")
     profile: str = Field("rpi5", description="edge profile name or path (default rpi5)")
     workers: int = Field(1, ge=1, le=1024, description="parallel workers (default 1)")
     max_batch: int = Field(32, ge=1, le=4096, description="largest batch, samples (default 32)")
@@ -200,6 +225,9 @@ class Scenario(Strict):
     duration_s: float = Field(gt=0, le=86_400 * 365, description="simulated sensing time, s")
     dataset: str = Field("digits", description="data set the devices sense (default digits)")
     dataset_root: str | None = Field(None, description="directory of file-based data sets")
+    task: Literal["classification", "detection"] = Field(
+        "classification", description="what the codec infers: classification (accuracy) or detection "
+        "(mAP; needs a detection codec and a data set with boxes)")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
     deadline_ms: float = Field(1000.0, gt=0, description="end-to-end deadline, ms (default 1000)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
@@ -218,18 +246,25 @@ class Scenario(Strict):
         if sum(g.count for g in self.devices) > MAX_DEVICES:
             raise ValueError(f"more than {MAX_DEVICES} devices in total")
         for i, g in enumerate(self.devices):
-            if g.server is not None and g.server not in servers:
+            if g.server == "nearest":
+                if g.placement.kind != "area":
+                    raise ValueError(f"devices.{i}.server: `nearest` needs placement kind `area` "
+                                     f"(devices need positions), got {g.placement.kind!r}")
+            elif g.server is not None and g.server not in servers:
                 raise ValueError(f"devices.{i}.server: no edge server named {g.server!r} (have {servers})")
-            server = self.server_of(g)
-            if g.channel is None and server.channel is None:
-                raise ValueError(f"devices.{i}: no channel, set devices.{i}.channel or the server's channel")
+            for server in self.servers_of(g):
+                if g.channel is None and server.channel is None:
+                    raise ValueError(f"devices.{i}: no channel, set devices.{i}.channel or "
+                                     f"edge server {server.name!r}'s channel")
         return self
 
-    def server_of(self, group: DeviceGroup) -> EdgeServer:
-        """The edge server a group attaches to."""
+    def servers_of(self, group: DeviceGroup) -> list[EdgeServer]:
+        """The edge servers a group's devices may attach to (all of them for `nearest`)."""
+        if group.server == "nearest":
+            return list(self.edge)
         if group.server is None:
-            return self.edge[0]
-        return next(s for s in self.edge if s.name == group.server)
+            return [self.edge[0]]
+        return [next(s for s in self.edge if s.name == group.server)]
 
 
 def _format_loc(loc: tuple) -> str:
@@ -237,7 +272,7 @@ def _format_loc(loc: tuple) -> str:
 
 
 _UNION_TAGS = {
-    "periodic", "poisson", "fixed", "uniform", "disc", "dedicated", "aloha", "csma", "tdma",
+    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma",
     "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace",
 }
 

@@ -47,44 +47,59 @@ class SemanticEvaluator:
         sink: Callable[[Inference], None],
         batch: int = 256,
         uses_ber: bool = True,
+        hold: int = 16_384,
     ) -> None:
         self.payloads = payloads
         self.decode = decode
         self.sink = sink
         self.batch = batch
         self.uses_ber = uses_ber
-        self.pending: list[Inference] = []
+        self.hold = max(hold, batch)  # most inferences held back for the sink (memory bound at low BER)
+        self.pending: list[Inference] = []  # submitted, handed to the sink in this order at a flush
+        self.todo: list[Inference] = []  # of which those that need the decoder
+        self.todo_q: list[int] = []  # their quantised BER estimates
+        self.todo_keys: list[tuple[int, int] | None] = []  # their cache keys (None: corrupted payload)
+        self.waiting: dict[tuple[int, int], list[Inference]] = {}  # key in `todo`: later equal payloads
         self.cache: dict[tuple[int, int], int] = {}
         self.decoded = 0
         self.cache_hits = 0
 
     def submit(self, inf: Inference) -> None:
-        """Queue a delivered inference; decode when a batch is full."""
+        """Queue a delivered inference; decode when `batch` payloads miss the cache.
+
+        A cache hit costs a dict lookup, so the decoder only ever sees full batches of payloads it
+        has not decoded yet (corrupted ones, and the first error-free one of each sample and BER).
+        """
         self.pending.append(inf)
-        if len(self.pending) >= self.batch:
+        q = quantise_ber(inf.ber_est)
+        if inf.positions is None:
+            key = (inf.sample, q if self.uses_ber else 0)
+            hit = self.cache.get(key)
+            if hit is not None:
+                inf.pred = hit
+                self.cache_hits += 1
+            else:
+                same = self.waiting.get(key)
+                if same is not None:
+                    same.append(inf)
+                else:
+                    self.waiting[key] = []
+                    self._need(inf, q, key)
+        else:
+            self._need(inf, q, None)  # corrupted payloads are never cached
+        if len(self.todo) >= self.batch or len(self.pending) >= self.hold:
             self.flush()
 
+    def _need(self, inf: Inference, q: int, key: tuple[int, int] | None) -> None:
+        self.todo.append(inf)
+        self.todo_q.append(q)
+        self.todo_keys.append(key)
+
     def flush(self) -> None:
-        """Decode everything pending."""
-        if not self.pending:
-            return
-        batch, self.pending = self.pending, []
-        todo: list[Inference] = []
-        keys: list[tuple[int, int]] = []
-        for inf in batch:
-            q = quantise_ber(inf.ber_est) if self.uses_ber else 0
-            if inf.positions is None:
-                key = (inf.sample, q)
-                hit = self.cache.get(key)
-                if hit is not None:
-                    inf.pred = hit
-                    self.cache_hits += 1
-                    continue
-                keys.append(key)
-            else:
-                keys.append(None)  # corrupted payloads are never cached
-            todo.append(inf)
-        if todo:
+        """Decode everything pending and hand it to the sink in submission order."""
+        if self.todo:
+            todo, keys, qs = self.todo, self.todo_keys, self.todo_q
+            self.todo, self.todo_keys, self.todo_q = [], [], []
             samples = np.fromiter((inf.sample for inf in todo), dtype=np.int64, count=len(todo))
             packed = self.payloads[samples]
             rows = [i for i, inf in enumerate(todo) if inf.positions is not None]
@@ -92,12 +107,19 @@ class SemanticEvaluator:
                 row_of = np.repeat(np.asarray(rows), [len(todo[i].positions) for i in rows])
                 pos = np.fromiter((p for i in rows for p in todo[i].positions), dtype=np.int64)
                 apply_errors(packed, row_of, pos)
-            ber = dequantise_ber(np.fromiter((quantise_ber(inf.ber_est) for inf in todo), dtype=np.int64))
-            preds = self.decode(packed, ber)
+            preds = self.decode(packed, dequantise_ber(np.asarray(qs, dtype=np.int64)))
             self.decoded += len(todo)
+            waiting = self.waiting
             for inf, key, pred in zip(todo, keys, preds.tolist()):
                 inf.pred = pred
                 if key is not None:
                     self.cache[key] = pred
-        for inf in batch:
-            self.sink(inf)
+                    for same in waiting[key]:
+                        same.pred = pred
+                        self.cache_hits += 1
+            waiting.clear()
+        if self.pending:
+            batch, self.pending = self.pending, []
+            sink = self.sink
+            for inf in batch:
+                sink(inf)

@@ -53,10 +53,13 @@ class StrategySetup:
     payload_bits: int  # application bits sent per inference
     device_macs: float  # MACs the device runs per inference
     edge_macs: float  # MACs the edge runs per inference (scales the server's service time)
-    arq: bool  # bit-exact delivery with CRC, ACK and retransmissions
+    arq: bool  # ACK and retransmission of frames the receiver does not accept
     evaluator_key: str  # groups with equal keys share one evaluator (and its cache)
     make_evaluator: Callable[[Callable[[Inference], None], int], Evaluator]
     max_retries: int = DEFAULT_MAX_RETRIES  # ARQ retransmissions per frame before the inference is lost
+    # The receiver accepts a frame only if its payload is error-free (CRC over the payload). False for
+    # SemanticNN: a frame whose header survived is accepted with its payload errors (the decoder's job).
+    exact: bool = True
     # Per-inference alternatives (adaptive codec variants; per-sample JPEG sizes), and the policy that
     # picks one from the latest BER estimate the gateway fed back (None before the first report) and
     # the sample id: `choose(ber_report, sample) -> index into variants`.
@@ -170,6 +173,14 @@ def full_model_footprint(codec) -> tuple[int, int]:
     return int(flash), int(peak)
 
 
+def _classification_only(name: str, meta, group, why: str) -> None:
+    """ScenarioError naming the strategy field if the codec is not a classifier."""
+    task = getattr(meta, "task", "classification")
+    if task != "classification":
+        raise ScenarioError(f"{_where(group)}: strategy: {name!r} does not support task {task} ({why}); "
+                            f"use semanticnn, split-int8 or raw")
+
+
 def _load(ctx: StrategyContext, spec: str, group, why: str):
     """ctx.codec(spec), with the group and the reason in the message if it cannot be loaded."""
     try:
@@ -192,6 +203,7 @@ def semantic_setup(ctx: StrategyContext, spec: str, arq: bool = False,
         edge_macs=float(meta.edge_macs),
         arq=arq,
         max_retries=max_retries,
+        exact=False,
         evaluator_key=f"semantic:{spec}",
         # a BER-unaware decoder ignores the estimate: cache error-free payloads per sample
         make_evaluator=_evaluator(ctx.encoded(spec), codec.decode_classify, bool(meta.ber_aware)),
@@ -201,7 +213,8 @@ def semantic_setup(ctx: StrategyContext, spec: str, arq: bool = False,
 class SemanticNN:
     """The SemanticNN codec: soft-quantised symbols sent without ARQ, decoded by the BER-aware decoder.
 
-    Option `arq: true` sends the same symbols bit-exact (an upper bound on what ARQ buys it).
+    Option `arq: true` retransmits frames whose header was lost (no ACK); a frame whose header
+    survived is acknowledged with its payload errors, which the decoder tolerates.
     """
 
     name = "semanticnn"
@@ -336,6 +349,7 @@ class Local:
         arq, retries = _arq(group, opts, default=True)
         codec = ctx.codec(codec_spec)
         meta = codec.meta
+        _classification_only(self.name, meta, group, "it sends one class byte")
         if meta.num_classes > 2 ** RESULT_BITS:
             raise ScenarioError(f"{_where(group)}: strategy 'local' sends the class in {RESULT_BITS} bits, "
                                 f"codec {codec_spec} has {meta.num_classes} classes")
@@ -451,6 +465,8 @@ class Adaptive:
         from cosim.profiles import load_board, load_radio
 
         opts = _options(group, self.name, self.accepts)
+        _classification_only(self.name, _load(ctx, codec_spec, group, "codec").meta, group,
+                             "its policy is built on accuracy tables")
         if opts.accuracy_target is None:
             raise ScenarioError(f"{_where(group)}: strategy_options.accuracy_target: required by strategy "
                                 f"'adaptive'")

@@ -55,14 +55,24 @@ def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
     return next_periodic
 
 
-def _distances(placement, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Distance of each device to its gateway, m."""
+def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator) -> tuple[list[int], np.ndarray]:
+    """Edge server index and distance to it (m) of each device of a group."""
+    placement, n = group.placement, group.count
+    names = [s.name for s in scenario.edge]
+    candidates = [names.index(s.name) for s in scenario.servers_of(group)]
     if placement.kind == "fixed":
-        return np.full(n, placement.distance_m)
+        return [candidates[0]] * n, np.full(n, placement.distance_m)
     if placement.kind == "uniform":
-        return rng.uniform(placement.min_m, placement.max_m, n)
-    r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
-    return np.maximum(r, placement.min_m)
+        return [candidates[0]] * n, rng.uniform(placement.min_m, placement.max_m, n)
+    if placement.kind == "disc":
+        r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
+        return [candidates[0]] * n, np.maximum(r, placement.min_m)
+    xy = np.column_stack([rng.uniform(*placement.x_m, n), rng.uniform(*placement.y_m, n)])
+    gateways = np.array([scenario.edge[c].position_m for c in candidates], dtype=np.float64)
+    d = np.linalg.norm(xy[:, None, :] - gateways[None, :, :], axis=2)
+    nearest = d.argmin(axis=1)
+    server = [candidates[k] for k in nearest.tolist()]
+    return server, np.maximum(d[np.arange(n), nearest], placement.min_m)
 
 
 class World:
@@ -81,7 +91,12 @@ class World:
         self._codecs: dict[str, object] = {}
         self._encoded: dict[str, np.ndarray] = {}
         self._cache: dict[tuple, object] = {}
-        self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices])
+        self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
+                                 deadline_s=scenario.deadline_ms / 1000.0)
+        self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
+        if scenario.task == "detection":
+            from cosim.detection.engine import detection_setup
+            self.detections, self.labels = detection_setup(scenario, self.dataset, self.recorder.add)
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
@@ -91,6 +106,8 @@ class World:
         self.media = {}
         self.stop_s = scenario.duration_s
         self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
+        self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
+                          for g in scenario.devices]
         self._build_servers()
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
@@ -106,6 +123,9 @@ class World:
                     f"codec {spec!r} was trained on {meta.dataset!r}, but the scenario senses "
                     f"{self.dataset.name!r}"
                 )
+            if getattr(meta, "task", "classification") != self.scenario.task:
+                raise ScenarioError(f"task: codec {spec!r} is a {meta.task} codec, but the scenario's task is "
+                                    f"{self.scenario.task}")
         return self._codecs[spec]
 
     def encoded(self, spec: str) -> np.ndarray:
@@ -124,17 +144,18 @@ class World:
     # -- assembly --------------------------------------------------------------------------------
     def _build_servers(self) -> None:
         sc = self.scenario
-        attached = {s.name: 0 for s in sc.edge}
-        for g in sc.devices:
-            attached[sc.server_of(g).name] += g.count
-        for s in sc.edge:
+        attached = [0] * len(sc.edge)
+        for servers, _ in self._attached:
+            for k in servers:
+                attached[k] += 1
+        for si, s in enumerate(sc.edge):
             profile = load_edge(s.profile)
             self.server_profiles[s.name] = profile
             m = s.medium
             if m.kind == "dedicated":
                 self.media[s.name] = DedicatedLink()
             elif m.kind == "tdma":
-                self.media[s.name] = TdmaSchedule(m.slot_ms / 1000.0, max(attached[s.name], 1))
+                self.media[s.name] = TdmaSchedule(m.slot_ms / 1000.0, max(attached[si], 1))
             elif m.kind == "csma":
                 self.media[s.name] = SharedChannel("csma", m.backoff_max_ms / 1000.0, m.max_attempts)
             else:
@@ -164,39 +185,46 @@ class World:
         except KeyError as exc:
             raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
         setup = strategy.setup(self, group.codec or sc.codec, group)
-        server_cfg = sc.server_of(group)
-        channel = group.channel or server_cfg.channel
-        medium = self.media[server_cfg.name]
         variants = setup.all_variants()
-        plans = tuple(self._link_plan(group, board, radio, v, medium, where) for v in variants)
+        server_of, distances = self._attached[gi]
+        plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
+                             for v in variants) for k in sorted(set(server_of))}
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
-                self.evaluators[v.evaluator_key] = v.make_evaluator(self.recorder.add, sc.codec_batch)
+                sink = self.detections.add if self.detections else self.recorder.add
+                self.evaluators[v.evaluator_key] = v.make_evaluator(sink, sc.codec_batch)
         self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
         radio_sleep_mw = radio.sleep_current_ua * radio.supply_v / 1000.0
         self.group_facts.append(GroupFacts(
             name=group.name, devices=group.count, sleep_mw=board.sleep_power_mw + radio_sleep_mw,
             battery_mwh=group.battery_mah * group.battery_v, payload_bits=setup.payload_bits,
         ))
-        server = self.servers[server_cfg.name]
-        distances = _distances(group.placement, group.count, numpy_stream(sc.seed, "placement", group.name))
-        channel_key = json.dumps(channel.model_dump(mode="json"), sort_keys=True)
-        pilot_bits = plans[0].pilot_bits
         first_index = len(self.devices)
+        slots = [0] * len(sc.edge)  # TDMA slot of each device within its server's schedule
+        for prev_servers, _ in self._attached[:gi]:
+            for k in prev_servers:
+                slots[k] += 1
         for i in range(group.count):
+            server_cfg = sc.edge[server_of[i]]
+            channel = group.channel or server_cfg.channel
+            channel_key = json.dumps(channel.model_dump(mode="json"), sort_keys=True)
+            plans = plans_at[server_of[i]]
+            pilot_bits = plans[0].pilot_bits
             link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
             sample_rng = python_stream(sc.seed, "samples", i)
             n = self.n_samples
             device = Device(
-                env=self.env, index=first_index + i, group=gi, plans=plans, link=link, medium=medium,
-                slot=i, next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
+                env=self.env, index=first_index + i, group=gi, plans=plans, link=link,
+                medium=self.media[server_cfg.name], slot=slots[server_of[i]],
+                next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
-                estimate_ber=lambda ber, k: (k + 0.5) / (pilot_bits + 1),
-                deliver=server.submit, lose=self.recorder.add, stop_s=self.stop_s,
+                estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
+                deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
                 choose_variant=setup.choose,
             )
+            slots[server_of[i]] += 1
             self.devices.append(device)
 
     def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
@@ -224,6 +252,7 @@ class World:
             ifs_s=radio.ifs_us / 1e6,
             duty_cycle=radio.duty_cycle,
             arq=setup.arq,
+            exact=setup.exact,
             max_retries=setup.max_retries,
             ack_window_s=turnaround_s + radio.ack_airtime_s(),
             # a radio stays in RX through a short turnaround; through a long one (LoRaWAN's 1 s RX
@@ -311,6 +340,10 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
         summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
                             scenario.deadline_ms / 1000.0, extra)
         summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+        if world.detections is not None:
+            from cosim.detection.engine import add_detection_metrics
+            add_detection_metrics(summary, world.detections, workdir / "packets.parquet",
+                                  [g.name for g in scenario.devices])
         summary["wall_time_s"] = time.perf_counter() - wall0
         if outdir is None:
             return RunResult(summary, None)

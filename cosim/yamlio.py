@@ -6,6 +6,7 @@ line map built here.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -16,43 +17,92 @@ from cosim.errors import ScenarioError
 Loc = tuple[Any, ...]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader (no object construction) that rejects duplicate keys."""
+MAX_BYTES = 16 * 1024 * 1024
+"""Largest YAML file read (a scenario or profile is a few kB; anything this big is not one)."""
+MAX_NODES = 200_000
+"""Most YAML nodes once aliases are expanded (guards against "billion laughs" alias bombs)."""
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+class _Refused(Exception):
+    """A structural problem found while walking the composed YAML: message and 1-based line."""
+
+    def __init__(self, message: str, mark) -> None:
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _line_map(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
-    """Record the 1-based line of every key path below `node`."""
-    out[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[loc + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, loc + (key,), out)
-            out[loc + (key,)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
+def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, out: dict[Loc, int],
+          active: set[int], budget: list[int]) -> None:
+    """Record the 1-based line of every key path below `node`; refuse duplicate keys, non-scalar keys,
+    recursive aliases and alias bombs (before anything is constructed or merged)."""
+    if id(node) in active:
+        raise _Refused("an alias refers to an enclosing anchor (recursive structure)", node.start_mark)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Refused(f"more than {MAX_NODES} values once aliases are expanded", node.start_mark)
+    out.setdefault(loc, node.start_mark.line + 1)
+    if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        return
+    active.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, loc + (i,), out)
+            _walk(loader, item, loc + (i,), out, active, budget)
+    else:
+        seen: dict[Any, int] = {}
+        merges = []
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _Refused("a mapping key must be a plain value, not a list or mapping", key_node.start_mark)
+            key = loader.construct_object(key_node, deep=True)
+            if key in seen:
+                raise _Refused(f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark)
+            seen[key] = line
+            out[loc + (key,)] = line
+            _walk(loader, value_node, loc + (key,), out, active, budget)
+            out[loc + (key,)] = line
+        for merged in merges:  # `<<: *anchor` (or a list of them): keys written here win
+            sources = merged.value if isinstance(merged, yaml.SequenceNode) else [merged]
+            for src in sources:
+                if not isinstance(src, yaml.MappingNode):
+                    raise _Refused("a merge key `<<` needs a mapping or a list of mappings", src.start_mark)
+                inner: dict[Loc, int] = {}
+                _walk(loader, src, loc, inner, active, budget)
+                for k, v in inner.items():
+                    out.setdefault(k, v)
+    active.discard(id(node))
+
+
+def _parse(text: str) -> tuple[Any, dict[Loc, int]]:
+    """Compose `text` once, check its structure (`_walk`), then construct it safely (no objects)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Loc, int] = {}
+        if node is None:
+            return None, lines
+        _walk(loader, node, (), lines, set(), [MAX_NODES])
+        return loader.construct_document(node), lines
+    finally:
+        loader.dispose()
 
 
 def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
     """Parse a YAML file safely; return the data and a map from key path to line number."""
     path = Path(path)
     try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):  # a device or FIFO could block or never end
+            raise ScenarioError(f"{path}: not a regular file, expected a YAML file")
+        if st.st_size > MAX_BYTES:
+            raise ScenarioError(f"{path}: {st.st_size} bytes, too large for a YAML file "
+                                f"(limit {MAX_BYTES // (1024 * 1024)} MiB)")
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: file not found") from None
@@ -65,18 +115,32 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
     if "\x00" in text:
         raise ScenarioError(f"{path}: binary data, expected a YAML file")
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
+        return _parse(text)
+    except _Refused as exc:
+        raise ScenarioError(f"{path}{f':{exc.line}' if exc.line else ''}: invalid YAML: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}{line}: invalid YAML: {exc.problem or exc.context}") from None
+        raise ScenarioError(f"{path}{line}: invalid YAML: {_problem(exc)}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{path}: invalid YAML: {exc}") from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _line_map(node, (), lines)
-    return data, lines
+    except RecursionError:
+        raise ScenarioError(f"{path}: invalid YAML: nested too deeply") from None
+    except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
+        # SafeConstructor raises plain Python errors for some explicitly tagged values, e.g. `!!float x`
+        raise ScenarioError(f"{path}: invalid YAML: a value cannot be read as its tag says "
+                            f"({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _problem(exc: yaml.MarkedYAMLError) -> str:
+    """The problem of a YAML error in words; a tag that would build a Python object is named as such."""
+    text = exc.problem or exc.context or "syntax error"
+    if exc.problem and exc.context:
+        text = f"{exc.problem} ({exc.context})"
+    if "could not determine a constructor for the tag" in text:
+        tag = text.rsplit(" ", 1)[-1]
+        return f"tag {tag} is not allowed (only plain data is read; no objects are constructed)"
+    return text
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -88,8 +152,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not path.strip() or any(not p for p in parts):
         raise ScenarioError(f"--set {text!r}: empty field name in {path!r}")
     try:
-        parsed = yaml.load(value, Loader=_LineLoader)
-    except yaml.YAMLError:
+        parsed, _ = _parse(value)
+    except (_Refused, yaml.YAMLError, RecursionError, ValueError, TypeError, ArithmeticError, AttributeError):
         raise ScenarioError(f"--set {text!r}: value {value!r} is not valid YAML") from None
     return parts, parsed
 

@@ -73,7 +73,8 @@ def error_positions(rng: random.Random, nbits: int, ber: float, offset: int = 0)
     out: list[int] = []
     pos = -1
     while True:
-        pos += 1 + int(math.log(1.0 - rng.random()) / log_q)
-        if pos >= nbits:
+        skip = math.log(1.0 - rng.random()) / log_q  # may be inf when ber underflows log1p
+        if pos + 1 + skip >= nbits:
             return out
+        pos += 1 + int(skip)
         out.append(pos + offset)

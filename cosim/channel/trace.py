@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from cosim.channel.modulation import ber_from_snr_db
 from cosim.errors import ScenarioError
 
 HEADERS = {("time_s", "ber"): "ber", ("time_s", "snr_db"): "snr_db"}
+MAX_TRACE_BYTES = 512 << 20  # 512 MiB: tens of millions of rows
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ def load_trace(path: str | Path) -> Trace:
         st = os.stat(name)
     except OSError:
         raise ScenarioError(f"{name}: trace file not found") from None
+    if not stat.S_ISREG(st.st_mode):  # a directory, device or FIFO: could block or never end
+        raise ScenarioError(f"{name}: not a regular file, expected a trace CSV")
+    if st.st_size > MAX_TRACE_BYTES:
+        raise ScenarioError(f"{name}: {st.st_size} bytes, larger than the {MAX_TRACE_BYTES >> 20} MiB a "
+                            f"trace may have")
     key = (os.path.abspath(name), st.st_mtime_ns, st.st_size)
     trace = _CACHE.get(key)
     if trace is None:

@@ -67,6 +67,7 @@ class CodecConfig:
     ber_aware: bool = True
     fal: bool = True
     xai: bool = True
+    task: str = "classification"  # or "detection": the tail ends in a grid head (`detector.py`)
 
 
 class GDN(nn.Module):
@@ -246,7 +247,13 @@ class SplitModel(nn.Module):
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         self.config = config
-        self.backbone = build_backbone(config.backbone, config.image_shape, config.num_classes)
+        if config.task == "detection":
+            from cosim.codec.detector import build_detector
+            self.backbone = build_detector(config.backbone, config.image_shape, config.num_classes)
+        elif config.task == "classification":
+            self.backbone = build_backbone(config.backbone, config.image_shape, config.num_classes)
+        else:
+            raise ValueError(f"unknown task {config.task!r} (classification or detection)")
         stem_shape = self.stem_shape()
         stem_channels, stem_h, stem_w = stem_shape
         k = config.kernel
@@ -274,5 +281,5 @@ class SplitModel(nn.Module):
         return (self.config.channels, h // k, w // k)
 
     def decode_logits(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
-        """Logits from received symbol values: decoder then the frozen tail."""
+        """Logits (a detector: its head output) from received symbol values: decoder, then the frozen tail."""
         return self.backbone.tail(self.decoder(values, state))

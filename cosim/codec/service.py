@@ -2,6 +2,9 @@
 
 Also the uncompressed model (`classify_full`) and the bit-exact int8 split baseline (`split_int8`,
 `classify_split_int8`: the same stem features as uint8, per-tensor scale, decoded byte for byte).
+
+A detection codec (`config.task == "detection"`) has the same interface; its "predictions" are a 1-D
+object array of per-image `cosim.codec.detector.Detections` instead of class indices.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class CodecMeta:
     image_shape: tuple[int, int, int]
     sha256: str  # of the checkpoint file
     weights_sha256: str  # of the weights (checked on load)
+    task: str = "classification"  # or "detection"
 
 
 def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
@@ -93,7 +97,7 @@ def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
         flash_bytes_int8=flash, peak_activation_bytes_int8=peak,
         fits_boards=tuple(b.board for b in boards if b.fits), gray=config.gray,
         ber_aware=config.ber_aware, fal=config.fal, xai=config.xai, num_classes=config.num_classes,
-        image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256)
+        image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256, task=config.task)
 
 
 class Codec:
@@ -148,12 +152,17 @@ class Codec:
             values = self._centres[torch.from_numpy(idx)].view(batch, *self.meta.symbol_shape)
             values = values.contiguous(memory_format=torch.channels_last)
             decoded = self._decoder(values, torch.from_numpy(np.ascontiguousarray(state)))
-            logits = self._tail(decoded)
-            return logits.argmax(1).numpy().astype(np.int64)
+            return self._predict(self._tail(decoded))
 
     # -- uncompressed and bit-exact baselines --------------------------------------------------
     def classify_full(self, x: np.ndarray) -> np.ndarray:
         """Predictions int64 (N,) of the uncompressed backbone (local / raw strategies)."""
+        if self.config.task == "detection":
+            x = self._images(x)
+            with torch.inference_mode():
+                parts = [self._predict(self.model.backbone(torch.from_numpy(x[i:i + ENCODE_CHUNK])))
+                         for i in range(0, x.shape[0], ENCODE_CHUNK)]
+            return np.concatenate(parts) if parts else np.empty(0, dtype=object)
         return self._batched(self._images(x), lambda xb: self.model.backbone(xb).argmax(1))
 
     def split_int8(self, x: np.ndarray) -> np.ndarray:
@@ -175,9 +184,19 @@ class Codec:
         scale = float(self.model.int8_scale)
         with torch.inference_mode():
             f = torch.from_numpy(packed).float().mul_(scale).view(-1, *self.meta.split_feature_shape)
-            return self._tail(f.contiguous(memory_format=torch.channels_last)).argmax(1).numpy().astype(np.int64)
+            return self._predict(self._tail(f.contiguous(memory_format=torch.channels_last)))
 
     # -- helpers -----------------------------------------------------------------------------
+    def _predict(self, out: torch.Tensor) -> np.ndarray:
+        """Class indices int64 (B,) from logits, or a detector's per-image `Detections` (object array)."""
+        if self.config.task != "detection":
+            return out.argmax(1).numpy().astype(np.int64)
+        from cosim.codec.detector import as_object_array, decode
+
+        _, height, width = self.config.image_shape
+        dets = decode(out, self.config.num_classes, height / out.shape[-2], (height, width))
+        return as_object_array(dets)
+
     def _images(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
         if not x.flags.writeable:  # torch.from_numpy warns on read-only (cached data set) arrays

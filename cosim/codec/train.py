@@ -14,6 +14,10 @@ backbone (authors: 1e-4 on ImageNet-scale nets) with the authors' schedule (x0.2
 each stage); small shift augmentation. The centres learn at 1e-4 (the authors' rate): at 1e-2, under
 bit-flip FAL, they merge into two groups and the codec degenerates to one bit per symbol. Through the
 ResNet-8 tail a task-stage rate of 1e-2 kills the decoder (constant output): use `stage2_lr=1e-3`.
+
+`task="detection"` trains the grid detector of `detector.py` on the data set's boxes with the same
+recipe: its detection loss replaces cross-entropy, flips/transposes replace shifts, and the XAI term
+attributes the true classes' scores at the objects' centre cells.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class TrainConfig:
     augment: bool = True
     max_train_samples: int | None = None  # for quick tests
     name: str = ""
+    task: str = "classification"  # or "detection" (needs a data set with boxes)
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class TrainResult:
 
     model: SplitModel
     config: TrainConfig
-    backbone_test_accuracy: float
+    backbone_test_accuracy: float  # of the uncompressed backbone; detection: its mAP@0.5
 
 
 def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -91,6 +96,32 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     idx_n = torch.arange(n).view(n, 1, 1)
     out = padded.permute(0, 2, 3, 1)[idx_n, rows.view(n, h, 1), cols.view(n, 1, w)]
     return out.permute(0, 3, 1, 2).contiguous()
+
+
+class ClassificationTask:
+    """What training needs for classification: shifted batches, cross-entropy, the label's logit for XAI."""
+
+    name = "classification"
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x = x
+        self.y = y
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def batch(self, idx: torch.Tensor, augment_on: bool, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images (randomly shifted if asked) and labels of rows `idx`."""
+        xb = self.x[idx]
+        return (_augment(xb, gen) if augment_on else xb), self.y[idx]
+
+    def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of logits."""
+        return F.cross_entropy(out, target)
+
+    def attribution(self, forward: Callable[[torch.Tensor], torch.Tensor], target: torch.Tensor):
+        """(forward giving logits, label indices) for `xai.attributions`."""
+        return forward, target
 
 
 def _batches(n: int, batch: int, gen: torch.Generator):
@@ -146,19 +177,19 @@ def centre_usage(probs: torch.Tensor, indices: torch.Tensor, levels: int, mode: 
     return hard + (soft - soft.detach())
 
 
-def pretrain_backbone(model: SplitModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
-                      gen: torch.Generator, progress: Progress | None) -> None:
-    """Train stem + tail on the task (cross-entropy), then freeze them."""
+def pretrain_backbone(model: SplitModel, task, cfg: TrainConfig, gen: torch.Generator,
+                      progress: Progress | None) -> None:
+    """Train stem + tail on the task (cross-entropy, or the detection loss), then freeze them."""
     backbone = model.backbone
     opt = torch.optim.Adam(backbone.parameters(), lr=cfg.pretrain_lr, weight_decay=1e-4)
     sched = _schedule(opt, cfg.pretrain_epochs)
-    steps = cfg.pretrain_epochs * math.ceil(len(x) / cfg.batch_size)
+    steps = cfg.pretrain_epochs * math.ceil(len(task) / cfg.batch_size)
     done = 0
     backbone.train()
     for _ in range(cfg.pretrain_epochs):
-        for idx in _batches(len(x), cfg.batch_size, gen):
-            xb = _augment(x[idx], gen) if cfg.augment else x[idx]
-            loss = F.cross_entropy(backbone(xb), y[idx])
+        for idx in _batches(len(task), cfg.batch_size, gen):
+            xb, tb = task.batch(idx, cfg.augment, gen)
+            loss = task.loss(backbone(xb), tb)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -183,7 +214,7 @@ def calibrate_int8(model: SplitModel, x: torch.Tensor) -> None:
     model.int8_scale.fill_(max(peak, 1e-6) / 255.0)
 
 
-def _fal_stage(model: SplitModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, stage: int,
+def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                gen: torch.Generator, rng: np.random.Generator, progress: Progress | None,
                sigma_steps: tuple[int, int]) -> None:
     """One Feature-augmentation Learning stage (1 = denoising MSE, 2 = task loss)."""
@@ -192,7 +223,7 @@ def _fal_stage(model: SplitModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainCo
     opt = torch.optim.Adam([{"params": params},
                             {"params": model.quantizer.parameters(), "lr": lr * cfg.centre_lr_scale}], lr=lr)
     sched = _schedule(opt, cfg.epochs)
-    steps = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
+    steps = cfg.epochs * math.ceil(len(task) / cfg.batch_size)
     done = 0
     model.encoder.train()
     model.decoder.train()
@@ -200,11 +231,11 @@ def _fal_stage(model: SplitModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainCo
     levels = quant.levels
     start_step, total_sigma_steps = sigma_steps
     for _ in range(cfg.epochs):
-        for idx in _batches(len(x), cfg.batch_size, gen):
+        for idx in _batches(len(task), cfg.batch_size, gen):
             if cfg.sigma_end is not None:
                 frac = (start_step + done) / max(1, total_sigma_steps - 1)
                 quant.sigma = cfg.sigma * (cfg.sigma_end / cfg.sigma) ** min(1.0, frac)
-            xb = _augment(x[idx], gen) if cfg.augment else x[idx]
+            xb, tb = task.batch(idx, cfg.augment, gen)
             with torch.no_grad():
                 feats = model.backbone.stem(xb)
             q = quant(model.encoder(feats))
@@ -217,13 +248,14 @@ def _fal_stage(model: SplitModel, x: torch.Tensor, y: torch.Tensor, cfg: TrainCo
             if stage == 1:
                 loss = F.mse_loss(model.decoder(values, state), feats)
             else:
-                loss = F.cross_entropy(model.decode_logits(values, state), y[idx])
+                loss = task.loss(model.decode_logits(values, state), tb)
                 usage = centre_usage(q.probs, q.indices, levels, cfg.hist_mode)
                 loss = loss + cfg.hist_weight * F.mse_loss(usage, torch.full_like(usage, 1.0 / levels))
                 if cfg.xai:
                     def forward(s: torch.Tensor, state: torch.Tensor = state) -> torch.Tensor:
                         return model.decode_logits(s, state)
-                    attr = xai.attributions(forward, q.values, y[idx])
+                    score, target = task.attribution(forward, tb)
+                    attr = xai.attributions(score, q.values, target)
                     loss = loss + cfg.xai_weight * xai.asymmetry_loss(attr)
             opt.zero_grad()
             loss.backward()
@@ -249,33 +281,60 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
     if cfg.max_train_samples is not None:
         x, y = x[:cfg.max_train_samples], y[:cfg.max_train_samples]
     probe = SplitModel(CodecConfig(name="probe", dataset=data.name, backbone=cfg.backbone,
-                                   image_shape=data.image_shape, num_classes=data.num_classes, kernel=1))
+                                   image_shape=data.image_shape, num_classes=data.num_classes, kernel=1,
+                                   task=cfg.task))
     _, stem_h, _ = probe.stem_shape()
     codec_cfg = CodecConfig(
         name=cfg.name or f"{data.name}-{cfg.backbone}-b{cfg.bits}", dataset=data.name,
         backbone=cfg.backbone, image_shape=data.image_shape, num_classes=data.num_classes,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
-        xai=cfg.xai)
+        xai=cfg.xai, task=cfg.task)
     model = SplitModel(codec_cfg)
     model.quantizer.sigma = cfg.sigma
+    task = _make_task(cfg, data, model, x, y)
     if backbone_state is not None:
         model.backbone.load_state_dict({k[len("backbone."):]: v for k, v in backbone_state.items()
                                         if k.startswith("backbone.")})
         model.int8_scale.copy_(backbone_state["int8_scale"])
         freeze_backbone(model)
     else:
-        pretrain_backbone(model, x, y, cfg, gen, progress)
+        pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
-    _fal_stage(model, x, y, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
-    _fal_stage(model, x, y, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
+    _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
+    _fal_stage(model, task, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
     model.quantizer.sigma = cfg.sigma_end if cfg.sigma_end is not None else cfg.sigma
     model.eval()
     with torch.no_grad():
         xt = torch.from_numpy(np.array(data.x_test, dtype=np.float32))
-        acc = float((model.backbone(xt).argmax(1).numpy() == data.y_test).mean())
+        if cfg.task == "detection":
+            from cosim.detection.evaluate import detector_map50
+            acc = detector_map50(model, xt, data.boxes_test)
+        else:
+            acc = float((model.backbone(xt).argmax(1).numpy() == data.y_test).mean())
     return TrainResult(model=model, config=cfg, backbone_test_accuracy=acc)
+
+
+def _make_task(cfg: TrainConfig, data, model: SplitModel, x: torch.Tensor, y: torch.Tensor):
+    """The training task: classification, or detection (targets on the head's grid; needs boxes)."""
+    from cosim.errors import DataError
+
+    if cfg.task == "classification":
+        return ClassificationTask(x, y)
+    if cfg.task != "detection":
+        raise ValueError(f"unknown task {cfg.task!r} (classification or detection)")
+    if data.boxes_train is None:
+        raise DataError(f"data set {data.name!r} has no boxes: task detection needs one with boxes (shapes)")
+    from cosim.codec.detector import DetectionTask
+
+    boxes = data.boxes_train[:len(x)]
+    with torch.no_grad():
+        was = model.backbone.training
+        model.backbone.eval()
+        grid = model.backbone(torch.zeros(1, *data.image_shape)).shape[-1]
+        model.backbone.train(was)
+    return DetectionTask(x, boxes, data.num_classes, grid, data.image_shape[-1] / grid)
 
 
 def config_dict(cfg: TrainConfig) -> dict:

@@ -14,20 +14,26 @@ def register(subparsers) -> None:
                    help="override a field, e.g. devices.0.count=500 (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    p.add_argument("--force", action="store_true",
+                   help="run even if the up-front estimate says it needs more memory or time than this "
+                   "machine has")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from cosim.budget import check_budget
+    from cosim.checks import load_checked, located
     from cosim.report import print_summary
-    from cosim.scenario import load_scenario
     from cosim.world import run_scenario
 
-    scenario = load_scenario(args.scenario, args.overrides, args.seed)
+    scenario, lines = load_checked(args.scenario, args.overrides, args.seed)
+    check_budget(scenario, args.scenario, force=args.force)
     outdir = Path(args.out) if args.out else Path("out") / scenario.name
     import torch
 
     torch.set_num_threads(1)
-    result = run_scenario(scenario, outdir, progress=not args.quiet)
+    with located(scenario, args.scenario, lines):
+        result = run_scenario(scenario, outdir, progress=not args.quiet)
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")

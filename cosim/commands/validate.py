@@ -1,4 +1,8 @@
-"""`cosim validate FILE`: check a scenario (schema, profiles, channel files) without running it."""
+"""`cosim validate FILE`: check a scenario without running it, with the same checks as `cosim run`.
+
+Schema, profiles, data set, codecs, strategy names and options, frames, TDMA slots and trace files (the
+run's own World is built with a few devices per group), then the up-front resource estimate.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,20 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("validate", help="check a scenario without running it", description=__doc__)
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    p.add_argument("--force", action="store_true",
+                   help="accept a scenario estimated to need more memory or time than this machine has")
     p.set_defaults(func=validate)
 
 
 def validate(args: argparse.Namespace) -> int:
-    from cosim.profiles import load_board, load_edge, load_radio
-    from cosim.scenario import load_scenario
+    from cosim.budget import check_budget
+    from cosim.checks import check_scenario, load_checked, located
 
-    scenario = load_scenario(args.scenario, args.overrides)
-    for g in scenario.devices:
-        load_board(g.board)
-        load_radio(g.radio)
-    for s in scenario.edge:
-        load_edge(s.profile)
+    scenario, lines = load_checked(args.scenario, args.overrides)
+    with located(scenario, args.scenario, lines):
+        check_scenario(scenario)
+    est = check_budget(scenario, args.scenario, force=args.force)
     n = sum(g.count for g in scenario.devices)
     print(f"{args.scenario}: valid ({len(scenario.devices)} groups, {n} devices, "
-          f"{len(scenario.edge)} edge servers, {scenario.duration_s:g} s)")
+          f"{len(scenario.edge)} edge servers, {scenario.duration_s:g} s; estimate: {est.describe()})")
     return 0

@@ -2,7 +2,7 @@
 
 On a dedicated link or a TDMA schedule the whole transmission of an inference is computed in closed
 form (its frames' start times, the channel's BER at each, the bit errors drawn sparsely), so an
-inference costs two events: its sensing and its arrival. On ALOHA or CSMA the frames interact, so a
+inference costs one event: its arrival at the gateway. On ALOHA or CSMA the frames interact, so a
 long-lived process per device sends them with events at each frame's start and end.
 """
 
@@ -35,7 +35,8 @@ class LinkPlan:
     pilot_bits: int  # known bits per frame for BER estimation (0 = oracle estimate)
     ifs_s: float  # gap after a frame, s
     duty_cycle: float  # largest fraction of time on air (1 = unlimited)
-    arq: bool  # bit-exact: CRC + ACK + retransmission
+    arq: bool  # ACK + retransmission of frames the receiver does not accept
+    exact: bool  # the receiver accepts only error-free payloads (else: any frame whose header survived)
     max_retries: int
     ack_window_s: float  # turnaround + ACK airtime before the sender knows the outcome, s
     ack_rx_s: float  # of which the receiver is on (LoRaWAN class A sleeps through the RX delay), s
@@ -109,22 +110,22 @@ class Device:
         self.backlog: deque[Inference] = deque()
         self.wake: simpy.Event | None = None
         self.inferences = 0
+        self.next_sense = 0.0  # closed form: sensing time of the next inference, s
 
     def start(self) -> None:
-        """Schedule the first sensing event (and the sender process on shared media)."""
+        """Sense the first sample (and, on shared media, start the sender process)."""
         first = self.next_arrival(0.0)
+        if self.medium.closed_form:
+            if first < self.stop_s:
+                self._sense_closed(first)
+            return
         if first < self.stop_s:
             self.env.timeout(first).callbacks.append(self._on_sense)
-        if not self.medium.closed_form:
-            self.env.process(self._shared_sender())
+        self.env.process(self._shared_sender())
 
     # -- sensing and compute -------------------------------------------------------------------
-    def _on_sense(self, _event: simpy.Event) -> None:
-        env = self.env
-        now = env.now
-        nxt = self.next_arrival(now)
-        if nxt < self.stop_s:
-            env.timeout(nxt - now).callbacks.append(self._on_sense)
+    def _sense(self, now: float) -> Inference:
+        """The inference sensed at `now`: its sample, variant, sensing and compute energy, TX start."""
         sample = self.draw_sample()
         inf = Inference(self.index, self.group, sample, self.labels[sample], now)
         self.inferences += 1
@@ -138,23 +139,43 @@ class Device:
         inf.sense_mj = plan.sense_mj
         inf.compute_mj = plan.compute_mj
         inf.active_s = plan.sense_s + plan.compute_s
-        t = max(now, self.busy_until) + plan.sense_s + plan.compute_s
-        inf.t_tx_start = t
-        if self.medium.closed_form:
-            t_arrive, self.busy_until = self._transmit_closed(inf, t)
-            if inf.frames:
-                self.pending_report = (t_arrive, inf.ber_est)
-            env.timeout(t_arrive - now, value=inf).callbacks.append(self._on_sent)
-        else:
-            self.busy_until = t
-            self.backlog.append(inf)
-            if self.wake is not None and not self.wake.triggered:
-                self.wake.succeed()
+        inf.t_tx_start = max(now, self.busy_until) + plan.sense_s + plan.compute_s
+        return inf
+
+    def _on_sense(self, _event: simpy.Event) -> None:
+        """Shared media: a sensing event hands the inference to the sender process."""
+        env = self.env
+        now = env.now
+        nxt = self.next_arrival(now)
+        if nxt < self.stop_s:
+            env.timeout(nxt - now).callbacks.append(self._on_sense)
+        inf = self._sense(now)
+        self.busy_until = inf.t_tx_start
+        self.backlog.append(inf)
+        if self.wake is not None and not self.wake.triggered:
+            self.wake.succeed()
+
+    def _sense_closed(self, t_sense: float) -> None:
+        """Dedicated link or TDMA: sense at `t_sense`, send in closed form, schedule the arrival.
+
+        Nothing another device does changes this device's samples, channel or frames, so each
+        inference is worked out when the previous one arrives (in sensing order, possibly after its
+        sensing time): one event per inference, its arrival at the gateway.
+        """
+        self.next_sense = self.next_arrival(t_sense)
+        inf = self._sense(t_sense)
+        t_arrive, self.busy_until = self._transmit_closed(inf, inf.t_tx_start)
+        if inf.frames:
+            self.pending_report = (t_arrive, inf.ber_est)
+        delay = t_arrive - self.env.now
+        self.env.timeout(max(delay, 0.0), value=inf).callbacks.append(self._on_sent)
 
     def _on_sent(self, event: simpy.Event) -> None:
         inf = event.value
         inf.t_arrive = self.env.now
         (self.lose if inf.lost else self.deliver)(inf)
+        if self.next_sense < self.stop_s:
+            self._sense_closed(self.next_sense)
 
     # -- one frame attempt ---------------------------------------------------------------------
     def _attempt(self, inf: Inference, k: int, t: float) -> FrameOutcome:
@@ -232,11 +253,10 @@ class Device:
                     else:
                         self._accept(inf, k, out, offset)
                     break
-                ok = not out.header_hit and not out.payload_errors
+                ok = not out.header_hit and not (plan.exact and out.payload_errors)
                 ok = self._ack_received(inf, t) and ok
                 t += plan.ack_window_s
                 if ok:
-                    out.payload_errors = []
                     self._accept(inf, k, out, offset)
                     break
                 retries += 1
@@ -299,11 +319,10 @@ class Device:
                         else:
                             self._accept(inf, k, out, offset)
                         break
-                    ok = not collided and not out.header_hit and not out.payload_errors
+                    ok = not collided and not out.header_hit and not (plan.exact and out.payload_errors)
                     ok = self._ack_received(inf, env.now) and ok
                     yield env.timeout(plan.ack_window_s)
                     if ok:
-                        out.payload_errors = []
                         self._accept(inf, k, out, offset)
                         break
                     retries += 1

@@ -39,3 +39,9 @@ def test_error_positions_frame_error_rate(p, nbits):
     assert hit == pytest.approx(per, abs=4 * np.sqrt(per * (1 - per) / frames))
     assert np.mean([len(d) for d in draws]) == pytest.approx(p * nbits, rel=0.05)
     assert all(0 <= e < nbits for d in draws for e in d)
+
+
+def test_error_positions_survive_vanishing_ber():
+    """A BER that underflows log1p (deep SNR) draws no errors instead of overflowing."""
+    rng = random.Random(1)
+    assert all(error_positions(rng, 10_000, 1e-300) == [] for _ in range(100))

@@ -183,3 +183,26 @@ def test_shared_media_run_and_account(tmp_path, kind):
         assert summary["lost"]["collision"] > 0
     if kind == "tdma":
         assert summary["lost"]["collision"] == 0
+
+
+def test_run_accuracy_at_constant_ber_agrees_with_codec_eval(tmp_path):
+    """The engine decodes exactly what `cosim codec eval` decodes: same accuracy at BER p."""
+    from cosim.codec.checkpoint import load_codec
+    from cosim.codec.evaluate import evaluate_codec
+    from cosim.data import load_dataset
+
+    p = 6e-3  # high enough to matter, low enough that frame headers (128 bits) mostly survive
+    data = scenario(duration_s=60.0)
+    data["devices"][0]["count"] = 100
+    data["edge"][0]["channel"] = {"kind": "constant", "ber": p}
+    summary, c = run(data, tmp_path)
+    delivered = c["lost"] == 0
+    n = int(delivered.sum())
+    assert n > 1000
+    run_acc = float((c["pred"][delivered] == c["label"][delivered]).mean())
+    assert math.isclose(run_acc, summary["delivered_accuracy"], rel_tol=1e-12)
+    ds = load_dataset("digits")
+    ev = evaluate_codec(load_codec("builtin:digits"), ds.x_test, ds.y_test, bers=[p], realisations=5, int8=False)
+    stat = ev.semantic[0]
+    sampling = 4.5 * math.sqrt(stat.mean * (1 - stat.mean) / n)
+    assert abs(run_acc - stat.mean) <= stat.ci95 + sampling, (run_acc, stat)

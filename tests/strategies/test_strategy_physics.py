@@ -123,3 +123,25 @@ def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
     labels = np.asarray(ctx.labels)
     clean_acc = float(np.mean(codec.classify_split_int8(feats) == labels))
     assert float(np.mean(preds == labels)) < clean_acc - 0.01
+
+
+def test_semanticnn_arq_retransmits_lost_headers_and_keeps_payload_errors(tmp_path):
+    """With `arq: true` a frame is repeated only while its header is hit; payload errors are kept."""
+    p = 1e-2
+    groups = [group("sem", "semanticnn", count=40), group("sem-arq", "semanticnn", count=40,
+                                                         strategy_options={"arq": True, "max_retries": 7})]
+    summary, c = run(scenario(groups, {"kind": "constant", "ber": p}, duration_s=30.0), tmp_path)
+    g = summary["groups"]
+    plan = fragment(384, load_radio("ble-1m"))
+    header_ok = (1 - p) ** plan.header_bits * (1 - p) ** (8 * load_radio("ble-1m").ack_bytes)
+    arq = c["group"] == 1
+    n = int(arq.sum())
+    delivered = float((c["lost"][arq] == 0).mean())
+    expect = 1 - (1 - header_ok) ** 8  # a frame, and its ACK, must get through in 8 attempts
+    assert delivered > g["sem"]["delivered"] / g["sem"]["inferences"] + 0.3
+    assert abs(delivered - expect) < 4.5 * np.sqrt(expect * (1 - expect) / n), (delivered, expect)
+    ok = arq & (c["lost"] == 0)
+    errored = float((c["bit_errors"][ok] > 0).mean())
+    assert abs(errored - (1 - (1 - p) ** 384)) < 4.5 * np.sqrt(0.25 / ok.sum()) + 0.01
+    assert c["tx_attempts"][arq].mean() > 2 and n > 300
+    assert g["sem-arq"]["accuracy"] > g["sem"]["accuracy"] + 0.3

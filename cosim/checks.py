@@ -1,0 +1,92 @@
+"""Checks shared by `cosim validate` and `cosim run`, so both accept and refuse the same scenarios.
+
+Beyond the schema, a scenario must build: profiles, data set, codecs (verified checkpoints), strategy
+names and options, frames against the radio and TDMA slots, trace files. `check_scenario` builds the
+real `World` with at most `CHECK_DEVICES` devices per group (the same code path a run takes, minus the
+fleet), and `located` names the scenario file, line and field in any error raised while building or
+running it.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cosim.errors import CosimError
+from cosim.scenario import Scenario, load_scenario
+from cosim.yamlio import Loc, line_for, load_yaml
+
+CHECK_DEVICES = 4
+
+
+def load_checked(path: str | Path, overrides: list[str] = (), seed: int | None = None
+                 ) -> tuple[Scenario, dict[Loc, int]]:
+    """The validated scenario and the line of every key in its file."""
+    scenario = load_scenario(path, overrides, seed)
+    _, lines = load_yaml(path)
+    return scenario, lines
+
+
+def check_scenario(scenario: Scenario) -> None:
+    """Build the scenario's World with a few devices per group; raises what a run would raise."""
+    from cosim.world import World
+
+    few = [g.model_copy(update={"count": min(g.count, CHECK_DEVICES)}) for g in scenario.devices]
+    small = scenario.model_copy(update={"devices": few})
+    with tempfile.TemporaryDirectory(prefix="cosim-check-") as tmp:
+        world = World(small, Path(tmp))
+        world.recorder.close()
+
+
+@contextmanager
+def located(scenario: Scenario, source: str, lines: dict[Loc, int] | None = None) -> Iterator[None]:
+    """Re-raise a CosimError from the body as `source:line: field: message` (same class, one line)."""
+    try:
+        yield
+    except CosimError as exc:
+        message = str(exc)
+        if message.startswith((f"{source}:", f"{source} ")):
+            raise
+        loc, message = _locate(message, scenario)
+        line = line_for(lines or {}, loc) if loc else None
+        where = f"{source}:{line}" if line else source
+        field = ".".join(str(p) for p in loc) if loc else ""
+        if field and not message.startswith(field):
+            message = f"{field}: {message}"
+        raise type(exc)(f"{where}: {message}") from None
+
+
+def _locate(message: str, scenario: Scenario) -> tuple[Loc | None, str]:
+    """The key path a message is about, and the message without a group prefix it replaces: a leading
+    `devices.N...` path, `devices 'NAME': field:`, or the field holding the longest value the message
+    quotes or contains (a profile, codec, strategy or data set name)."""
+    m = re.match(r"(devices|edge)\.(\d+)((?:\.[A-Za-z_][\w-]*)*)", message)
+    if m:
+        return (m.group(1), int(m.group(2)), *[p for p in m.group(3).split(".") if p]), message
+    m = re.match(r"devices '([^']*)'(?:: ((?:[A-Za-z_][\w-]*\.)*[A-Za-z_][\w-]*):)?", message)
+    names = [g.name for g in scenario.devices]
+    if m and m.group(1) in names:
+        loc = ("devices", names.index(m.group(1)), *(m.group(2).split(".") if m.group(2) else ()))
+        rest = message[m.end():].lstrip(": ")
+        return loc, f"{'.'.join(map(str, loc))} (group {m.group(1)!r}): {rest}"
+    leaves = [(loc, v) for loc, v in _string_leaves(scenario.model_dump(mode="json"), ()) if loc[-1] != "name"]
+    for hit in (lambda v: f"'{v}'" in message, lambda v: len(v) > 3 and v in message):
+        found = [(len(v), -i, loc) for i, (loc, v) in enumerate(leaves) if hit(v)]
+        if found:
+            return max(found)[2], message
+    return None, message
+
+
+def _string_leaves(node: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _string_leaves(v, loc + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _string_leaves(v, loc + (i,))
+    elif isinstance(node, str) and node:
+        yield loc, node
