@@ -79,7 +79,7 @@ def _latency_cdf(d, names, path: Path) -> Path:
     ax.set_ylabel("fraction of delivered inferences")
     ax.set_xscale("log")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    _legend(ax)
     ax.set_title("Latency CDF")
     return _save(fig, path)
 
@@ -137,8 +137,14 @@ def _device_accuracy(d, names, path: Path) -> Path:
     ax.set_ylabel("accuracy")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Per-device accuracy")
-    ax.legend(markerscale=3)
+    _legend(ax, markerscale=3)
     return _save(fig, path)
+
+
+def _legend(ax, **kwargs) -> None:
+    """A legend if anything was drawn (a run without inferences draws nothing; no warning then)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
 
 
 def _save(fig, path: Path) -> Path:

@@ -8,11 +8,12 @@ def _fmt(value, spec: str = ".3g") -> str:
 
 
 def summary_rows(summary: dict) -> list[list[str]]:
-    """One row per group plus the total: the figures a user checks first."""
+    """One row per group plus the total: the figures a user checks first (detection: mAP@0.5)."""
+    first, second = ("map50", "delivered_map50") if "map50" in summary else ("accuracy", "delivered_accuracy")
     rows = []
     for name, m in [*summary["groups"].items(), ("ALL", summary)]:
         rows.append([
-            name, str(m["inferences"]), _fmt(m["accuracy"], ".3f"), _fmt(m["delivered_accuracy"], ".3f"),
+            name, str(m["inferences"]), _fmt(m[first], ".3f"), _fmt(m[second], ".3f"),
             _fmt(m["latency_ms"]["p50"]), _fmt(m["latency_ms"]["p95"]), _fmt(m["deadline_miss_ratio"], ".3f"),
             _fmt(m["device_energy_mj_per_inference"]), _fmt(m["bits_on_air_per_inference"], ".0f"),
             _fmt(m["battery_life_days"], ".1f"),
@@ -26,7 +27,8 @@ HEADER = ["group", "inferences", "accuracy", "deliv.acc", "p50 ms", "p95 ms", "m
 
 def print_summary(summary: dict) -> None:
     """Print the table with aligned columns."""
-    rows = [HEADER, *summary_rows(summary)]
+    header = HEADER if "map50" not in summary else ["group", "inferences", "mAP@.5", "deliv.mAP", *HEADER[4:]]
+    rows = [header, *summary_rows(summary)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for k, row in enumerate(rows):
         print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))

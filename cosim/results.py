@@ -1,15 +1,18 @@
 """Per-inference records in columnar buffers streamed to Parquet, the run summary, atomic output files.
 
 Memory grows with the number of devices, not with the length of the run: records are flushed to
-Parquet every `chunk_rows` rows, and the summary is computed by reading back only the needed columns.
+Parquet every `chunk_rows` rows, and the summary reads back only the needed columns, in batches, keeping
+running sums and the latencies of delivered inferences (8 bytes each, for exact percentiles).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,9 @@ COLUMNS = {
     "sense_mj": pa.float64(), "compute_mj": pa.float64(), "tx_mj": pa.float64(), "rx_mj": pa.float64(),
     "active_s": pa.float64(), "variant": pa.int8(),
 }
+_ATTRS = tuple(name.removesuffix("_s") if name.startswith("t_") else name for name in COLUMNS)
+_ROW = operator.attrgetter(*_ATTRS)  # Inference -> tuple of the COLUMNS values
+_ROW_DTYPE = np.dtype([(name, typ.to_pandas_dtype()) for name, typ in COLUMNS.items()])
 # Derived at flush from the columns above: edge queue wait (s, -1 when not served) and whether the
 # inference counts as right in `accuracy` (delivered, on time and the prediction equals the label).
 DERIVED = {"queue_wait_s": pa.float64(), "correct": pa.bool_()}
@@ -56,14 +62,15 @@ class Recorder:
         self.deadline_s = deadline_s
         self.group_names = group_names
         self.chunk_rows = chunk_rows
-        self.rows: list[Inference] = []
+        self.rows: list[tuple] = []  # one tuple of COLUMNS values per inference
         self.count = 0
         schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()))
         self.writer = pq.ParquetWriter(self.path, schema, compression="zstd")
         self.schema = schema
 
     def add(self, inf: Inference) -> None:
-        self.rows.append(inf)
+        """Record a finished inference (its values are copied now: one C call, no per-column loop)."""
+        self.rows.append(_ROW(inf))
         if len(self.rows) >= self.chunk_rows:
             self.flush()
 
@@ -71,11 +78,8 @@ class Recorder:
         if not self.rows:
             return
         rows, self.rows = self.rows, []
-        arrays = []
-        for name, typ in COLUMNS.items():
-            attr = name.removesuffix("_s") if name.startswith("t_") else name
-            values = [getattr(r, attr) for r in rows]
-            arrays.append(pa.array(values, type=typ))
+        table = np.fromiter(rows, dtype=_ROW_DTYPE, count=len(rows))  # rows -> columns in C
+        arrays = [pa.array(np.ascontiguousarray(table[name]), type=typ) for name, typ in COLUMNS.items()]
         arrays.extend(self._derived(dict(zip(COLUMNS, arrays, strict=True))))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.count += len(rows)
@@ -106,6 +110,100 @@ class GroupFacts:
     payload_bits: int
 
 
+SUMMARY_COLUMNS = ("group", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber", "bits_on_air",
+                   "tx_attempts", "sense_mj", "compute_mj", "tx_mj", "rx_mj", "active_s")
+_SUMMED = ("sense_mj", "compute_mj", "tx_mj", "rx_mj", "active_s", "bits_on_air", "tx_attempts")
+SUMMARY_BATCH_ROWS = 1 << 18  # rows read back at a time
+
+
+class _Tally:
+    """Counts and sums of one set of records (all, or one group), accumulated batch by batch.
+
+    Only the latencies of delivered inferences are kept (8 bytes each, for exact percentiles); every
+    other metric is a running count or sum, so the summary never holds the whole table.
+    """
+
+    def __init__(self) -> None:
+        self.n = self.n_del = self.correct = self.correct_on_time = self.on_time = 0
+        self.lost = dict.fromkeys(LOST_REASONS, 0)
+        self.sums = dict.fromkeys(_SUMMED, 0.0)
+        self.ber_sum = 0.0
+        self.latency_s: list[np.ndarray] = []
+
+    def add(self, cols: dict[str, np.ndarray], latency: np.ndarray, delivered: np.ndarray,
+            correct: np.ndarray, on_time: np.ndarray) -> None:
+        self.n += len(latency)
+        self.n_del += int(delivered.sum())
+        self.correct += int(correct.sum())
+        self.correct_on_time += int((correct & on_time).sum())
+        self.on_time += int(on_time.sum())
+        for k, count in zip(*np.unique(cols["lost"], return_counts=True)):
+            self.lost[int(k)] = self.lost.get(int(k), 0) + int(count)
+        for c in _SUMMED:
+            self.sums[c] += cols[c].sum()
+        self.ber_sum += cols["ber"][delivered].sum()
+        self.latency_s.append(latency[delivered])
+
+    def metrics(self, groups: list[GroupFacts], window_s: float, lat_ms: np.ndarray | None = None) -> dict:
+        n, n_del, sums = self.n, self.n_del, self.sums
+        if lat_ms is None:
+            lat_ms = _latency_ms(self)
+        active_mj = float(sum(sums[c] for c in ("sense_mj", "compute_mj", "tx_mj", "rx_mj")))
+        devices = sum(g.devices for g in groups)
+        device_time_s = devices * window_s
+        asleep_s = max(0.0, device_time_s - float(sums["active_s"]))
+        sleep_mj = sum(g.sleep_mw * g.devices for g in groups) / max(devices, 1) * asleep_s
+        total_mj = active_mj + sleep_mj
+        avg_power_mw = total_mj / device_time_s if device_time_s else 0.0
+        battery_mwh = sum(g.battery_mwh * g.devices for g in groups) / max(devices, 1)
+
+        p50, p95, p99 = (float(v) for v in np.percentile(lat_ms, [50, 95, 99])) if len(lat_ms) else (None,) * 3
+
+        def per(c: str) -> float | None:
+            return float(sums[c] / n) if n else None
+
+        return {
+            "devices": devices,
+            "inferences": n,
+            "delivered": n_del,
+            "lost": {LOST_REASONS[k]: self.lost[k] for k in LOST_REASONS if k},
+            "accuracy": float(self.correct_on_time / n) if n else None,
+            "delivered_accuracy": float(self.correct / n_del) if n_del else None,
+            "latency_ms": {"mean": float(lat_ms.mean()) if len(lat_ms) else None,
+                           "p50": p50, "p95": p95, "p99": p99},
+            "deadline_miss_ratio": float(1.0 - self.on_time / n) if n else None,
+            "device_energy_mj_per_inference": total_mj / n if n else None,
+            "device_energy_mj_by_phase": {
+                "sense": per("sense_mj"), "compute": per("compute_mj"), "tx": per("tx_mj"), "rx": per("rx_mj"),
+                "sleep": sleep_mj / n if n else None,
+            },
+            "device_avg_power_mw": avg_power_mw,
+            "battery_life_days": (battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
+            "bits_on_air_per_inference": per("bits_on_air"),
+            "frames_per_inference": per("tx_attempts"),
+            "mean_ber": float(self.ber_sum / n_del) if n_del else None,
+        }
+
+
+def _latency_ms(tally: _Tally) -> np.ndarray:
+    """The tally's delivered latencies as one array, ms (its batches are released)."""
+    lat = np.concatenate(tally.latency_s) if tally.latency_s else np.empty(0)
+    tally.latency_s = []
+    lat *= 1000.0
+    return lat
+
+
+def _batches(packets: Path, columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+    """The records, row group by row group (at most SUMMARY_BATCH_ROWS rows at a time).
+
+    Read one row group at a time: `ParquetFile.iter_batches` reads ahead and held ~800 MB of Arrow
+    buffers for a 10-million-row file.
+    """
+    pf = pq.ParquetFile(packets)
+    for i in range(pf.num_row_groups):
+        yield from pf.read_row_group(i, columns=list(columns)).to_batches(max_chunksize=SUMMARY_BATCH_ROWS)
+
+
 def summarise(
     packets: Path,
     groups: list[GroupFacts],
@@ -113,64 +211,36 @@ def summarise(
     deadline_s: float,
     extra: dict,
 ) -> dict:
-    """The summary dict: overall and per group metrics computed from the records."""
-    table = pq.read_table(packets)
-    cols = {name: table.column(name).to_numpy() for name in table.column_names}
-    n = len(cols["group"])
-    latency = np.where(cols["t_done_s"] >= 0, cols["t_done_s"] - cols["t_sense_s"], np.nan)
-    delivered = cols["lost"] == DELIVERED
-    correct = delivered & (cols["pred"] == cols["label"])
-    on_time = delivered & (latency <= deadline_s)
-    out = _metrics(cols, np.ones(n, bool), latency, delivered, correct, on_time, groups, window_s)
-    out["groups"] = {}
-    for gi, g in enumerate(groups):
-        mask = cols["group"] == gi
-        out["groups"][g.name] = _metrics(cols, mask, latency, delivered, correct, on_time, [g], window_s)
+    """The summary dict: overall and per group metrics, read back from the records in batches."""
+    tallies = [_Tally() for _ in groups]
+    for batch in _batches(packets, SUMMARY_COLUMNS):
+        cols = {name: batch.column(name).to_numpy() for name in SUMMARY_COLUMNS}
+        latency = np.where(cols["t_done_s"] >= 0, cols["t_done_s"] - cols["t_sense_s"], np.nan)
+        delivered = cols["lost"] == DELIVERED
+        correct = delivered & (cols["pred"] == cols["label"])
+        on_time = delivered & (latency <= deadline_s)
+        for gi, tally in enumerate(tallies):
+            mask = cols["group"] == gi
+            sub = {c: cols[c][mask] for c in ("lost", "ber", *_SUMMED)}
+            tally.add(sub, latency[mask], delivered[mask], correct[mask], on_time[mask])
+    overall = _Tally()
+    for t in tallies:  # the overall tally: sums of the groups' (same values as summing all rows)
+        overall.n += t.n
+        overall.n_del += t.n_del
+        overall.correct += t.correct
+        overall.correct_on_time += t.correct_on_time
+        overall.on_time += t.on_time
+        for k, v in t.lost.items():
+            overall.lost[k] += v
+        for c in _SUMMED:
+            overall.sums[c] += t.sums[c]
+        overall.ber_sum += t.ber_sum
+    group_lat = [_latency_ms(t) for t in tallies]
+    all_lat = group_lat[0] if len(group_lat) == 1 else np.concatenate(group_lat) if group_lat else np.empty(0)
+    out = overall.metrics(groups, window_s, all_lat)
+    out["groups"] = {g.name: t.metrics([g], window_s, lat) for g, t, lat in zip(groups, tallies, group_lat)}
     out.update(extra)
     return out
-
-
-def _metrics(cols, mask, latency, delivered, correct, on_time, groups, window_s) -> dict:
-    n = int(mask.sum())
-    n_del = int((mask & delivered).sum())
-    lat = latency[mask & delivered] * 1000.0
-    active_mj = float(sum(cols[c][mask].sum() for c in ("sense_mj", "compute_mj", "tx_mj", "rx_mj")))
-    devices = sum(g.devices for g in groups)
-    device_time_s = devices * window_s
-    asleep_s = max(0.0, device_time_s - float(cols["active_s"][mask].sum()))
-    sleep_mj = sum(g.sleep_mw * g.devices for g in groups) / max(devices, 1) * asleep_s
-    total_mj = active_mj + sleep_mj
-    avg_power_mw = total_mj / device_time_s if device_time_s else 0.0
-    battery_mwh = sum(g.battery_mwh * g.devices for g in groups) / max(devices, 1)
-    lost_by = {LOST_REASONS[k]: int((mask & (cols["lost"] == k)).sum()) for k in LOST_REASONS if k}
-
-    def pct(q: float) -> float | None:
-        return float(np.percentile(lat, q)) if len(lat) else None
-
-    return {
-        "devices": devices,
-        "inferences": n,
-        "delivered": n_del,
-        "lost": lost_by,
-        "accuracy": float((mask & correct & on_time).sum() / n) if n else None,
-        "delivered_accuracy": float((mask & correct).sum() / n_del) if n_del else None,
-        "latency_ms": {"mean": float(lat.mean()) if len(lat) else None,
-                       "p50": pct(50), "p95": pct(95), "p99": pct(99)},
-        "deadline_miss_ratio": float(1.0 - (mask & on_time).sum() / n) if n else None,
-        "device_energy_mj_per_inference": total_mj / n if n else None,
-        "device_energy_mj_by_phase": {
-            "sense": float(cols["sense_mj"][mask].sum() / n) if n else None,
-            "compute": float(cols["compute_mj"][mask].sum() / n) if n else None,
-            "tx": float(cols["tx_mj"][mask].sum() / n) if n else None,
-            "rx": float(cols["rx_mj"][mask].sum() / n) if n else None,
-            "sleep": sleep_mj / n if n else None,
-        },
-        "device_avg_power_mw": avg_power_mw,
-        "battery_life_days": (battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
-        "bits_on_air_per_inference": float(cols["bits_on_air"][mask].mean()) if n else None,
-        "frames_per_inference": float(cols["tx_attempts"][mask].mean()) if n else None,
-        "mean_ber": float(cols["ber"][mask & delivered].mean()) if n_del else None,
-    }
 
 
 def write_json(path: Path, data: dict) -> None:

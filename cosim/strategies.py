@@ -9,7 +9,7 @@ A strategy is one registered class; the engine asks it for a `StrategySetup` per
 | `semanticnn-nofal`, `semanticnn-berunaware` | same, with the shipped ablation checkpoint | | no | |
 | `split-int8` | stem | int8 stem features (1 byte each) | yes | tail |
 | `raw` | nothing | 8-bit pixels, or the JPEG file | yes | the whole model |
-| `local` | the whole model | the class index (8 bits) | yes | nothing |
+| `local` | the whole model | the class index (8 bits; a detector: 61-byte detections) | yes | nothing |
 | `adaptive` | stem + encoder of the variant it picks | that variant's symbols | no | its decoder + tail |
 
 Every payload is per sample and fixed by the data set, so each strategy gives the shared batched
@@ -337,7 +337,9 @@ class Raw:
 
 class Local:
     """The whole model on the device (int8 flash and peak RAM checked against the board); only the
-    predicted class (8 bits) is sent, bit-exact with ARQ. The edge computes nothing."""
+    predicted class (8 bits) is sent, bit-exact with ARQ. The edge computes nothing.
+
+    A detector sends its detections instead: a fixed 61-byte record (`cosim.detection.wire`)."""
 
     name = "local"
     accepts = frozenset({"arq", "max_retries"})
@@ -349,7 +351,6 @@ class Local:
         arq, retries = _arq(group, opts, default=True)
         codec = ctx.codec(codec_spec)
         meta = codec.meta
-        _classification_only(self.name, meta, group, "it sends one class byte")
         if meta.num_classes > 2 ** RESULT_BITS:
             raise ScenarioError(f"{_where(group)}: strategy 'local' sends the class in {RESULT_BITS} bits, "
                                 f"codec {codec_spec} has {meta.num_classes} classes")
@@ -366,6 +367,8 @@ class Local:
             raise ScenarioError(f"{_where(group)}: strategy 'local': the int8 model of {codec_spec} does not "
                                 f"fit board {board.name!r}: {'; '.join(short)}")
         preds = ctx.cached(("full-preds", codec_spec), lambda: codec.classify_full(ctx.dataset.x_test))
+        if getattr(meta, "task", "classification") == "detection":
+            return _local_detections(codec, codec_spec, preds, arq, retries)
         result = np.asarray(preds, dtype=np.uint8).reshape(-1, 1)  # the byte the device sends
 
         def decode(packed: np.ndarray, ber) -> np.ndarray:
@@ -375,6 +378,23 @@ class Local:
             payload_bits=RESULT_BITS, device_macs=float(meta.full_model_macs), edge_macs=0.0, arq=arq,
             max_retries=retries, evaluator_key=f"local:{codec_spec}", make_evaluator=_evaluator(result, decode, False),
         )
+
+
+def _local_detections(codec, codec_spec: str, dets: np.ndarray, arq: bool, retries: int) -> StrategySetup:
+    """`local` for a detector: the device's detections as fixed-size records, decoded by the edge."""
+    from cosim.detection.wire import pack_detections, unpack_detections
+
+    meta = codec.meta
+    hw = tuple(meta.image_shape[1:])
+    payloads = pack_detections(dets, hw)
+
+    def decode(packed: np.ndarray, ber) -> np.ndarray:
+        return unpack_detections(packed, hw, meta.num_classes)
+
+    return StrategySetup(
+        payload_bits=8 * int(payloads.shape[1]), device_macs=float(meta.full_model_macs), edge_macs=0.0, arq=arq,
+        max_retries=retries, evaluator_key=f"local:{codec_spec}", make_evaluator=_evaluator(payloads, decode, False),
+    )
 
 
 # -- BER-adaptive choice among codec variants ----------------------------------------------------

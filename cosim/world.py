@@ -19,6 +19,7 @@ import simpy
 
 from cosim import __version__
 from cosim.errors import ScenarioError
+from cosim.gcpolicy import quiet_gc
 from cosim.inference import Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
@@ -124,7 +125,7 @@ class World:
                     f"{self.dataset.name!r}"
                 )
             if getattr(meta, "task", "classification") != self.scenario.task:
-                raise ScenarioError(f"task: codec {spec!r} is a {meta.task} codec, but the scenario's task is "
+                raise ScenarioError(f"codec {spec!r} is a {meta.task} codec, but the scenario's task is "
                                     f"{self.scenario.task}")
         return self._codecs[spec]
 
@@ -274,15 +275,16 @@ class World:
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
         """Run to the end of sensing, then drain every inference still in flight."""
-        for device in self.devices:
-            device.start()
-        for k in range(1, steps + 1):
-            self.env.run(until=self.stop_s * k / steps)
-            if progress:
-                progress(self.env.now)
-        self.env.run()
-        for evaluator in self.evaluators.values():
-            evaluator.flush()
+        with quiet_gc():  # the built World is long-lived: keep collections off it (cosim.gcpolicy)
+            for device in self.devices:
+                device.start()
+            for k in range(1, steps + 1):
+                self.env.run(until=self.stop_s * k / steps)
+                if progress:
+                    progress(self.env.now)
+            self.env.run()
+            for evaluator in self.evaluators.values():
+                evaluator.flush()
         self.recorder.close()
 
     def events(self) -> int:

@@ -122,8 +122,13 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
         raise ScenarioError(f"{path}{line}: invalid YAML: {_problem(exc)}") from None
+    except yaml.reader.ReaderError as exc:  # a control character: position, not line, in the exception
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ScenarioError(f"{path}:{line}: invalid YAML: control character U+{code:04X} is not allowed") from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: invalid YAML: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ScenarioError(f"{path}: invalid YAML: {first}") from None
     except RecursionError:
         raise ScenarioError(f"{path}: invalid YAML: nested too deeply") from None
     except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:

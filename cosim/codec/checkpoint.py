@@ -144,10 +144,43 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
         config = CodecConfig(**fields)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid codec config in checkpoint: {exc}") from None
+    problem = config_problem(config)
+    if problem:
+        raise CheckpointError(f"{path}: invalid codec config in checkpoint: {problem}")
     return CheckpointData(path=path, config=config, state_dict=state,
                           train_config=dict(raw.get("train_config") or {}),
                           metrics=dict(raw.get("metrics") or {}), weights_sha256=digest,
                           file_sha256=file_sha256(path))
+
+
+# The SHA-256 covers the weights, not the config: a config is checked field by field before any model
+# is built from it (wrong types or absurd sizes would crash torch or allocate without bound).
+_CONFIG_INTS = {"num_classes": (1, 100_000), "bits": (1, 16), "channels": (1, 1024), "kernel": (1, 64),
+                "decoder_width": (1, 4096)}
+_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai")
+_CONFIG_STRS = ("name", "dataset", "backbone", "task")
+MAX_IMAGE_SIDE = 1024
+
+
+def config_problem(config: CodecConfig) -> str | None:
+    """What is wrong with a codec config read from a file (types and ranges), or None."""
+    for name in _CONFIG_STRS:
+        if not isinstance(getattr(config, name), str):
+            return f"{name} must be a string, got {getattr(config, name)!r}"
+    for name, (lo, hi) in _CONFIG_INTS.items():
+        v = getattr(config, name)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            return f"{name} must be an integer in {lo}..{hi}, got {v!r}"
+    for name in _CONFIG_BOOLS:
+        if not isinstance(getattr(config, name), bool):
+            return f"{name} must be true or false, got {getattr(config, name)!r}"
+    shape = config.image_shape
+    if len(shape) != 3 or not 1 <= shape[0] <= 16 or not all(1 <= v <= MAX_IMAGE_SIDE for v in shape[1:]):
+        return f"image_shape must be (channels 1..16, height, width 1..{MAX_IMAGE_SIDE}), got {shape!r}"
+    p = config.power_rms
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1e6:
+        return f"power_rms must be a positive number, got {p!r}"
+    return None
 
 
 def build_model(data: CheckpointData) -> SplitModel:
@@ -155,8 +188,9 @@ def build_model(data: CheckpointData) -> SplitModel:
     try:
         model = SplitModel(data.config)
         model.load_state_dict(data.state_dict, strict=True)
-    except (RuntimeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
+    except (RuntimeError, ValueError, TypeError, ArithmeticError) as exc:
+        lines = str(exc).strip().splitlines()
+        first = lines[0] if lines else type(exc).__name__
         raise CheckpointError(f"{data.path}: weights do not fit the codec config: {first[:200]}") from None
     return model
 

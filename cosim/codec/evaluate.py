@@ -75,6 +75,9 @@ def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = 
     """Accuracy of `codec` on (x, y) at each BER (oracle BER estimate), and of the int8 baseline."""
     if realisations < 1:
         raise ValueError("realisations must be at least 1")
+    if getattr(codec.meta, "task", "classification") != "classification":
+        raise ValueError(f"codec {codec.meta.name!r} is a {codec.meta.task} codec: evaluate it with "
+                         f"cosim.detection.evaluate.evaluate_detector")
     y = np.asarray(y, dtype=np.int64)
     payloads = codec.encode(x)
     sem = tuple(accuracy_under_errors(codec.decode_classify, payloads, y, codec.meta.payload_bits, b,

@@ -107,7 +107,12 @@ def run_eval(args: argparse.Namespace) -> int:
         if ev.int8 is not None:
             row += f"  {ev.int8[i].mean:10.4f} ± {_ci(ev.int8[i]):6}"
         print(row)
-    boards = report["boards"]
+    _print_boards(report["boards"])
+    return 0
+
+
+def _print_boards(boards: dict) -> None:
+    """The per-board device-side costs of a report."""
     if boards:
         print("device side (stem + encoder) per board:")
         for name, b in boards.items():
@@ -115,7 +120,6 @@ def run_eval(args: argparse.Namespace) -> int:
                   f"{b['encoder_latency_ms']:8.3f} ms  {b['encoder_energy_mj']:8.4f} mJ")
     else:
         print("device side: no board profiles found")
-    return 0
 
 
 def detection_report(codec, ev) -> dict:
@@ -173,6 +177,7 @@ def _eval_detection(args: argparse.Namespace, codec, data) -> int:
         if ev.int8_map50 is not None:
             row += f"  {ev.int8_map50[i].mean:12.4f} ± {_ci(ev.int8_map50[i]):6}"
         print(row)
+    _print_boards(report["boards"])
     return 0
 
 

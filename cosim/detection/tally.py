@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosim.detection.ap import IOU_THRESHOLDS, SCORE_LEVELS, ImageMatch, ap_from_counts, mean_ap
+from cosim.detection.ap import (
+    IOU_THRESHOLDS,
+    SCORE_LEVELS,
+    ImageMatch,
+    ap_from_counts,
+    mean_ap,
+)
 
 
 class DetectionTally:
@@ -36,25 +42,41 @@ class DetectionTally:
         self.gt += m.gt_per_class
         self.images += 1
 
+    def add_many(self, matches: list[ImageMatch], weights: list[int]) -> None:
+        """Count each image `weights[i]` times, in one vectorised update (images with weight 0 skipped)."""
+        pairs = [(m, w) for m, w in zip(matches, weights) if w]
+        if not pairs:
+            return
+        w_img = np.array([w for _, w in pairs], dtype=np.int64)
+        per_det = np.repeat(w_img, [len(m.classes) for m, _ in pairs])
+        if per_det.size:
+            cls = np.concatenate([m.classes for m, _ in pairs])
+            lv = np.concatenate([m.levels for m, _ in pairs])
+            tp = np.concatenate([m.tp for m, _ in pairs]).astype(np.int64) * per_det[:, None]
+            np.add.at(self.det, (cls, lv), per_det)
+            t = np.arange(len(self.thresholds))
+            np.add.at(self.tp, (cls[:, None], t[None, :], lv[:, None]), tp)
+        self.gt += (np.stack([m.gt_per_class for m, _ in pairs]) * w_img[:, None]).sum(axis=0)
+        self.images += int(w_img.sum())
+
     def add_ground_truth(self, gt_per_class: np.ndarray, images: int = 1) -> None:
         """Count ground truth of images without any detection (e.g. lost or late inferences)."""
         self.gt += np.asarray(gt_per_class, dtype=np.int64)
         self.images += int(images)
 
-    def __iadd__(self, other: DetectionTally) -> DetectionTally:
-        """Add another tally of the same classes and thresholds."""
+    def merge(self, other: DetectionTally) -> None:
+        """Add another tally of the same classes and thresholds into this one."""
         if other.num_classes != self.num_classes or other.thresholds != self.thresholds:
             raise ValueError("tallies of different classes or thresholds cannot be added")
         self.det += other.det
         self.tp += other.tp
         self.gt += other.gt
         self.images += other.images
-        return self
 
     def copy(self) -> DetectionTally:
         """An independent copy."""
         out = DetectionTally(self.num_classes, self.thresholds)
-        out += self
+        out.merge(self)
         return out
 
     def ap(self) -> np.ndarray:

@@ -54,12 +54,15 @@ class LinkPlan:
         return sum(self.frame_payload_bits)
 
 
-@dataclass
+_NO_ERRORS: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
 class FrameOutcome:
     """What happened to one frame attempt."""
 
     header_hit: bool
-    payload_errors: list[int]
+    payload_errors: list[int] | tuple[int, ...]  # payload bit positions in error (never mutated)
     ber: float
     ber_est: float
 
@@ -183,27 +186,28 @@ class Device:
         plan = self.plan
         bits = plan.frame_payload_bits[k]
         header = plan.header_bits
+        pilot_bits = plan.pilot_bits
         ber = self.link.ber_at(t)
-        errs = error_positions(self.err_rng, header + bits + plan.pilot_bits, ber)
-        header_hit = bool(errs) and errs[0] < header
-        payload: list[int] = []
-        pilot_errors = 0
-        if errs:
-            end = header + bits
-            for e in errs:
-                if header <= e < end:
-                    payload.append(e - header)
-                elif e >= end:
-                    pilot_errors += 1
-        est = self.estimate_ber(ber, pilot_errors) if plan.pilot_bits else ber
+        errs = error_positions(self.err_rng, header + bits + pilot_bits, ber)
         air = plan.frame_airtime_s[k]
         inf.ber += ber * bits
         inf.ber_bits += bits
         inf.tx_attempts += 1
         inf.tx_mj += air * plan.tx_mj_per_s
         inf.active_s += air
-        inf.bits_on_air += header + bits + plan.pilot_bits
-        return FrameOutcome(header_hit, payload, ber, est)
+        inf.bits_on_air += header + bits + pilot_bits
+        if not errs:  # the common case at low BER
+            return FrameOutcome(False, _NO_ERRORS, ber, self.estimate_ber(ber, 0) if pilot_bits else ber)
+        payload: list[int] = []
+        pilot_errors = 0
+        end = header + bits
+        for e in errs:
+            if header <= e < end:
+                payload.append(e - header)
+            elif e >= end:
+                pilot_errors += 1
+        est = self.estimate_ber(ber, pilot_errors) if pilot_bits else ber
+        return FrameOutcome(errs[0] < header, payload, ber, est)
 
     def _ack_received(self, inf: Inference, t: float) -> bool:
         """Listen for the ACK after a frame ending at `t`; the ACK itself can be corrupted."""

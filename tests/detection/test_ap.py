@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from cosim.detection.ap import (IOU_THRESHOLDS, average_precision, box_iou, match_image, mean_ap,
-                                score_levels)
+from cosim.detection.ap import (
+    IOU_THRESHOLDS,
+    average_precision,
+    box_iou,
+    match_image,
+    mean_ap,
+    score_levels,
+)
 from cosim.detection.tally import DetectionTally
 
 
@@ -123,7 +129,20 @@ def test_streaming_tally_equals_the_list_computation():
             pooled[c][0].append(lv / 1000)
             pooled[c][1].append(tp)
         gt_total += m.gt_per_class
-    tally += parts  # tallies add
+    tally.merge(parts)  # tallies add
     expected = [average_precision(*pooled[c], int(gt_total[c])) for c in range(k)]
     assert tally.ap()[:, 0] == pytest.approx(expected, abs=1e-12)
     assert tally.map50() == pytest.approx(mean_ap(np.array(expected)), abs=1e-12)
+
+
+def test_weighted_batch_update_equals_repeated_adds():
+    a = match_image([[0, 0, 4, 4], [5, 5, 9, 9]], [0.9, 0.4], [0, 1], [[0, 0, 4, 4]], [0], num_classes=2)
+    b = match_image([], [], [], [[1, 1, 5, 5]], [1], num_classes=2)
+    one, many = DetectionTally(2), DetectionTally(2)
+    for m, w in ((a, 3), (b, 2)):
+        for _ in range(w):
+            one.add(m)
+    many.add_many([a, b, a], [2, 2, 1])
+    many.add_many([b], [0])
+    assert (one.det == many.det).all() and (one.tp == many.tp).all() and (one.gt == many.gt).all()
+    assert one.images == many.images == 5

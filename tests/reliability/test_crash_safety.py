@@ -1,0 +1,139 @@
+"""Crash safety of `cosim run`: an interrupted run (SIGINT, SIGKILL, or an interrupt while publishing)
+leaves complete outputs or none that look complete (no summary.json), never partial files at the final
+path, and never loses the previous outputs in OUTDIR. Ctrl-C ends with exit status 130 and one line.
+
+The long runs are real child processes (`python -m cosim.cli run ...`) of the quickstart stretched to
+3,000 simulated seconds (about 12 s of work), interrupted about a second into the simulation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from reliability_fixtures import ROOT, cli, spawn_cli
+
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+TINY = ["--set", "duration_s=2", "--set", "devices.0.count=5"]
+INTERRUPTED = "cosim: interrupted; outputs already written are complete, nothing partial was kept"
+# 130, or killed by SIGINT (which a shell also reports as 130): CPython 3.11 re-sends SIGINT to itself
+# at exit when the KeyboardInterrupt passed through `exec` of a source string, e.g. while a module
+# imported lazily was building its dataclasses, even though cosim caught it and printed its message.
+EXIT_INTERRUPTED = (130, -signal.SIGINT)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _previous_run(out: Path) -> dict[str, bytes]:
+    """A complete earlier run in `out`; returns its files."""
+    assert cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY]).rc == 0
+    assert (out / "summary.json").is_file()
+    return _snapshot(out)
+
+
+def _start_long_runs(tmp_path: Path, outs: list[Path], quiet: list[bool]):
+    """Start one long run per OUTDIR; return the processes once each is simulating (its temp dir exists)."""
+    procs = []
+    for out, q in zip(outs, quiet):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        args = ["run", str(QUICKSTART), "-o", str(out), "--set", "duration_s=3000"] + (["--quiet"] if q else [])
+        procs.append(spawn_cli(args, cwd=tmp_path))
+    deadline = time.monotonic() + 120
+    while not all(list(out.parent.glob(".cosim-run-*")) for out in outs):
+        assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+        assert time.monotonic() < deadline, "the runs never started"
+        time.sleep(0.05)
+    time.sleep(1.0)  # into the simulation (World built, devices running)
+    assert all(p.poll() is None for p in procs), "a run finished before it could be interrupted"
+    return procs
+
+
+def _no_complete_output(out: Path) -> None:
+    """OUTDIR holds no run that looks complete: no folder, or no summary.json in it."""
+    assert not (out / "summary.json").exists()
+
+
+def test_sigint_and_sigkill_leave_nothing_that_looks_complete(tmp_path):
+    """Three long runs at once: SIGINT into a fresh OUTDIR (with progress bar), SIGINT and SIGKILL into
+    OUTDIRs holding an earlier complete run."""
+    fresh, previous, killed = tmp_path / "a" / "fresh", tmp_path / "b" / "previous", tmp_path / "c" / "killed"
+    previous.parent.mkdir()
+    killed.parent.mkdir()
+    before = _previous_run(previous)
+    shutil.copytree(previous, killed)
+    procs = _start_long_runs(tmp_path, [fresh, previous, killed], [False, True, True])
+    procs[0].send_signal(signal.SIGINT)
+    procs[1].send_signal(signal.SIGINT)
+    procs[2].kill()
+    results = [p.communicate(timeout=120) for p in procs]
+    for p, (_out, err) in zip(procs[:2], results):
+        assert p.returncode in EXIT_INTERRUPTED, (p.returncode, err)
+        assert "Traceback" not in err, err
+    assert [ln for ln in results[0][1].splitlines() if ln.strip()][-1].endswith(INTERRUPTED)
+    assert [ln for ln in results[1][1].splitlines() if ln.strip()] == [INTERRUPTED]
+    assert procs[2].returncode == -signal.SIGKILL
+    # Ctrl-C: the temporary folders are gone, a fresh OUTDIR was never created, the earlier run is intact
+    assert not list(fresh.parent.glob(".cosim-run-*")) and not list(previous.parent.glob(".cosim-run-*"))
+    _no_complete_output(fresh)
+    assert not fresh.exists()
+    assert _snapshot(previous) == before, "the previous outputs changed"
+    # SIGKILL: the earlier run is intact (a killed run can only leave its hidden .cosim-run-* folder)
+    assert _snapshot(killed) == before, "the previous outputs changed"
+
+
+@pytest.mark.slow
+def test_sigkill_into_a_fresh_outdir_creates_nothing(tmp_path):
+    fresh = tmp_path / "a" / "fresh"
+    (proc,) = _start_long_runs(tmp_path, [fresh], [True])
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    _no_complete_output(fresh)
+    assert not fresh.exists()
+
+
+def test_interrupt_while_publishing_leaves_no_summary(tmp_path, monkeypatch):
+    """Ctrl-C between two moves of the publishing step: no summary.json, so nothing looks complete."""
+    from cosim import world
+
+    out = tmp_path / "o"
+    _previous_run(out)
+    real_move = shutil.move
+    calls = []
+
+    def move(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_move(src, dst)
+
+    monkeypatch.setattr(world.shutil, "move", move)
+    o = cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY])
+    assert o.rc == 130 and o.err_lines == [INTERRUPTED]
+    _no_complete_output(out)
+    assert not list(tmp_path.glob(".cosim-run-*"))
+    monkeypatch.setattr(world.shutil, "move", real_move)
+    assert cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY]).rc == 0  # a rerun completes it
+    assert (out / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("when", ["parse", "load"])
+def test_ctrl_c_before_the_run_is_one_line_too(tmp_path, monkeypatch, when):
+    import cosim.cli
+    import cosim.commands.run
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if when == "parse":
+        monkeypatch.setattr(cosim.cli, "build_parser", boom)
+    else:
+        monkeypatch.setattr("cosim.checks.load_checked", boom)
+    o = cli(["run", str(QUICKSTART), "-o", str(tmp_path / "o"), "--quiet"])
+    assert o.rc == 130 and len(o.err_lines) == 1 and o.err_lines[0].startswith("cosim: interrupted")
+    assert cosim.commands.run  # imported for the monkeypatch target
