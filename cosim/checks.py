@@ -32,14 +32,22 @@ def load_checked(path: str | Path, overrides: list[str] = (), seed: int | None =
 
 
 def check_scenario(scenario: Scenario) -> None:
-    """Build the scenario's World with a few devices per group; raises what a run would raise."""
+    """Build the scenario's World with a few devices per group; raises what a run would raise.
+
+    A few devices of a `server: nearest` group may all land near one gateway, so such groups are also
+    checked pinned to each server in turn (its channel, trace file, medium and TDMA slot).
+    """
     from cosim.world import World
 
     few = [g.model_copy(update={"count": min(g.count, CHECK_DEVICES)}) for g in scenario.devices]
-    small = scenario.model_copy(update={"devices": few})
-    with tempfile.TemporaryDirectory(prefix="cosim-check-") as tmp:
-        world = World(small, Path(tmp))
-        world.recorder.close()
+    variants = [few]
+    if any(g.server == "nearest" for g in few):
+        variants += [[g.model_copy(update={"server": s.name}) if g.server == "nearest" else g for g in few]
+                     for s in scenario.edge]
+    for groups in variants:
+        with tempfile.TemporaryDirectory(prefix="cosim-check-") as tmp:
+            world = World(scenario.model_copy(update={"devices": groups}), Path(tmp))
+            world.recorder.close()
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
+import unicodedata
 
 from cosim import __version__
 from cosim.errors import CosimError
@@ -37,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: str) -> str:
+    """`text` with control, format and line-separator characters escaped: an error message quoting a
+    user's key or value (say a stray carriage return) stays on one line and cannot rewrite the terminal."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
     try:
@@ -52,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CosimError as exc:
-        print(f"cosim: error: {exc}", file=sys.stderr)
+        print(f"cosim: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("cosim: interrupted; outputs already written are complete, nothing partial was kept",

@@ -5,6 +5,7 @@ Every field documents its unit and default; `cosim schema` prints the JSON Schem
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -288,10 +289,14 @@ def validate_scenario(data: object, source: str, lines: dict | None = None) -> S
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        msg = err["msg"].removeprefix("Value error, ")
+        named = re.match(r"((?:devices|edge)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
+        if not loc and named:  # a cross-field check names its field: use it for the line too
+            loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
+            msg = msg[named.end():]
         field = _format_loc(loc) or "(top level)"
         line = line_for(lines or {}, loc)
         where = f"{source}:{line}" if line else source
-        msg = err["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ScenarioError(f"{where}: {field}: {msg}{more}") from None
 

@@ -225,8 +225,12 @@ class GilbertElliottChannel(_Config):
     kind: Literal["gilbert-elliott"] = "gilbert-elliott"
     ber_good: float = Field(1e-5, ge=0.0, le=0.5, description="BER in the good state (default 1e-5)")
     ber_bad: float = Field(1e-2, ge=0.0, le=0.5, description="BER in the bad state (default 1e-2)")
-    mean_good_s: float = Field(10.0, gt=0.0, le=1e9, description="mean dwell time in the good state, s (default 10)")
-    mean_bad_s: float = Field(1.0, gt=0.0, le=1e9, description="mean dwell time in the bad state, s (default 1)")
+    # at least 1 µs: every state change is simulated (the realisation must not depend on query times),
+    # and shorter dwells would be lost below float resolution (a run would never end)
+    mean_good_s: float = Field(10.0, ge=1e-6, le=1e9,
+                               description="mean dwell time in the good state, s, at least 1e-6 (default 10)")
+    mean_bad_s: float = Field(1.0, ge=1e-6, le=1e9,
+                              description="mean dwell time in the bad state, s, at least 1e-6 (default 1)")
 
     @model_validator(mode="after")
     def _good_is_better(self) -> GilbertElliottChannel:

@@ -23,6 +23,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from cosim.budget import check_budget
     from cosim.checks import load_checked, located
+    from cosim.errors import CosimError
     from cosim.report import print_summary
     from cosim.world import run_scenario
 
@@ -32,8 +33,13 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(1)
-    with located(scenario, args.scenario, lines):
-        result = run_scenario(scenario, outdir, progress=not args.quiet)
+    if outdir.exists() and not outdir.is_dir():
+        raise CosimError(f"-o {outdir}: exists and is not a directory")
+    try:
+        with located(scenario, args.scenario, lines):
+            result = run_scenario(scenario, outdir, progress=not args.quiet)
+    except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
+        raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")

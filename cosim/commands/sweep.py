@@ -20,6 +20,8 @@ def register(subparsers) -> None:
                    help="use an existing Dask cluster, e.g. tcp://host:8786")
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="run even if the up-front estimate says a run is far too big for this machine")
     p.set_defaults(func=run)
 
 
@@ -34,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
     if args.serial and args.scheduler:
         raise CosimError("--serial and --scheduler exclude each other")
     sweep = load_sweep(args.sweep)
+    if not args.force:
+        from cosim.budget import check_budget
+
+        for spec in {r.key: r for r in sweep.runs}.values():
+            params = ", ".join(f"{p}={v!r}" for p, v in spec.params) or "base"
+            check_budget(spec.scenario, f"{args.sweep}: run {params}")
     outdir = Path(args.out) if args.out else Path("out") / "sweeps" / sweep.name
     workers = 0 if args.serial else args.workers if args.workers is not None else (os.cpu_count() or 1)
     total = len(sweep.unique_keys)

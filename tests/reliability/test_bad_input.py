@@ -93,6 +93,8 @@ CASES = [
      ":13: devices.0.count: Input should be less than or equal to 1000000"),
     ("ber-above-half", TEXT.replace("ber_bad: 1.0e-2", "ber_bad: 0.7"),
      ":32: edge.0.channel.ber_bad: Input should be less than or equal to 0.5"),
+    ("ge-dwell-tiny", TEXT.replace("mean_good_s: 20.0", "mean_good_s: 1.0e-300"),  # a run never ended
+     ":33: edge.0.channel.mean_good_s: Input should be greater than or equal to 0.000001"),
     ("nan", TEXT.replace("duration_s: 60", "duration_s: .nan"), ":6: duration_s: Input should be"),
     ("inf", TEXT.replace("duration_s: 60", "duration_s: .inf"), ":6: duration_s: Input should be"),
     ("unknown-key", TEXT.replace("    count: 200", "    count: 200\n    colour: red"),
@@ -100,7 +102,7 @@ CASES = [
     ("missing-key", TEXT.replace("duration_s: 60 ", "# no duration "), "duration_s: Field required"),
     ("unknown-board", TEXT.replace("board: stm32l476 ", "board: stm32l999 "),
      ":14: devices.0.board: unknown board profile 'stm32l999'"),
-    ("unknown-edge", TEXT.replace("profile: rpi5", "profile: rpi9"), ":25: edge.0.profile: unknown edge profile"),
+    ("unknown-edge", TEXT.replace("profile: rpi5", "profile: rpi9"), ":24: edge.0.profile: unknown edge profile"),
     ("unknown-strategy", TEXT.replace("strategy: semanticnn", "strategy: telepathy"),
      ":16: devices.0.strategy: unknown strategy 'telepathy'"),
     ("unknown-codec", TEXT.replace("codec: builtin:digits ", "codec: builtin:nope "),
@@ -122,6 +124,22 @@ def test_bad_scenarios_one_line_with_file_line_field(tmp_path, name, content, ex
     assert time.perf_counter() - t0 < 20, "too slow to refuse"
     line = assert_one_line_error(o, str(path))
     assert expected in line, line
+
+
+def test_control_characters_in_keys_stay_on_one_line(tmp_path):
+    for key in ("\r", "a\rb", "x\u2028y", "\u202eevil", "\x1b[2J"):
+        path = _write(tmp_path, TEXT + f'"{key.encode("unicode_escape").decode()}": 1\n')
+        line = assert_one_line_error(cli(["validate", str(path)]), str(path))
+        assert "Extra inputs are not permitted" in line and line.isprintable(), repr(line)
+
+
+def test_bad_output_folder_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for out, expected in ((tmp_path / "file", "exists and is not a directory"),
+                          (tmp_path / "file" / "sub", "cannot write outputs")):
+        line = assert_one_line_error(cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", "--set", "duration_s=1"]),
+                                     str(out))
+        assert expected in line, line
 
 
 def test_special_files_are_refused_without_reading_them(tmp_path):
@@ -172,7 +190,7 @@ def test_validate_and_run_refuse_alike(tmp_path):
     """`validate` runs the checks `run` runs: same message, and run creates nothing."""
     for sets in (["devices.0.strategy=raw", "devices.0.strategy_options.arq=false",
                   "devices.0.strategy_options.jpeg_quality=50"],
-                 ["devices.0.strategy=local", "devices.0.radio=lora-sf12"],
+                 ["devices.0.strategy=split-int8", "devices.0.strategy_options={arq: false, max_retries: 3}"],
                  ["edge.0.medium={kind: tdma, slot_ms: 0.01}"],
                  ["devices.0.codec=builtin:shapes"]):
         args = [a for s in sets for a in ("--set", s)]
@@ -181,6 +199,23 @@ def test_validate_and_run_refuse_alike(tmp_path):
         assert v.rc == 2 and v.err_lines == r.err_lines, (v.err, r.err)
         assert_one_line_error(v, str(QUICKSTART))
         assert not (tmp_path / "o").exists()
+
+
+def test_validate_checks_every_gateway_a_nearest_group_may_use(tmp_path):
+    """Found by the fuzzer: the few devices `validate` builds all sat near one gateway, so a broken trace
+    of another gateway passed `validate` and stopped `run`."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "ble-office.yaml").read_text())
+    data["seed"], data["devices"][0]["count"] = 0, 40
+    data["devices"][0]["placement"]["x_m"] = [0, 44]  # few devices nearest gw-east (x = 50)
+    data["edge"][2]["channel"] = {"kind": "trace", "path": "trace.csv"}  # gw-east's
+    (tmp_path / "trace.csv").write_text("time_s,ber\n")
+    path = _write(tmp_path, yaml.safe_dump(data, sort_keys=False))
+    for argv in (["validate", str(path)], ["run", str(path), "-o", str(tmp_path / "o"), "--quiet",
+                                            "--set", "duration_s=5"]):
+        line = assert_one_line_error(cli(argv), str(path))
+        assert "edge.2.channel.path" in line and "trace has a header but no data rows" in line, line
 
 
 def test_far_too_big_is_refused_up_front_with_the_estimate(tmp_path):
@@ -196,8 +231,20 @@ def test_far_too_big_is_refused_up_front_with_the_estimate(tmp_path):
     long = ["--set", "devices.0.count=1000", "--set", "duration_s=1.0e+6", "--set", "devices.0.workload.period_s=10"]
     line = assert_one_line_error(cli(["validate", str(QUICKSTART), *long]), str(QUICKSTART))
     assert "too" in line and "of run time" in line
+    flapping = ["--set", "edge.0.channel.mean_good_s=1e-6", "--set", "edge.0.channel.mean_bad_s=1e-6",
+                "--set", "duration_s=36000"]  # every Gilbert-Elliott state change is simulated
+    line = assert_one_line_error(cli(["validate", str(QUICKSTART), *flapping]), str(QUICKSTART))
+    assert "too long for this machine" in line and "days of run time" in line, line
     o = cli(["validate", str(QUICKSTART), *big, "--force"])
     assert o.rc == 0 and "estimate: 1,000,000 devices" in o.out
+
+
+def test_sweep_refuses_a_run_far_too_big(tmp_path):
+    sweep = _write(tmp_path, f"base: {QUICKSTART}\ngrid:\n  devices.0.count: [10, 1000000]\nset:\n"
+                             "  duration_s: 1000000\n", "sweep.yaml")
+    line = assert_one_line_error(cli(["sweep", str(sweep), "-o", str(tmp_path / "o"), "--quiet"]), str(sweep))
+    assert "run devices.0.count=1000000: too large for this machine" in line, line
+    assert not (tmp_path / "o").exists()
 
 
 def test_estimate_figures():
