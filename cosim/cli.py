@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 import unicodedata
 
@@ -45,8 +46,14 @@ def one_line(text: str) -> str:
                    if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
 
 
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
+    if argv is None:  # the console script: `kill` (SIGTERM) stops as cleanly as Ctrl-C
+        signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         parser = build_parser()  # imports the command modules: Ctrl-C may land here
         args = parser.parse_args(argv)

@@ -137,3 +137,14 @@ def test_ctrl_c_before_the_run_is_one_line_too(tmp_path, monkeypatch, when):
     o = cli(["run", str(QUICKSTART), "-o", str(tmp_path / "o"), "--quiet"])
     assert o.rc == 130 and len(o.err_lines) == 1 and o.err_lines[0].startswith("cosim: interrupted")
     assert cosim.commands.run  # imported for the monkeypatch target
+
+
+def test_sigterm_stops_like_ctrl_c(tmp_path):
+    out = tmp_path / "d" / "termed"
+    (proc,) = _start_long_runs(tmp_path, [out], [True])
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in EXIT_INTERRUPTED, (proc.returncode, err)
+    assert "Traceback" not in err and err.strip().endswith(INTERRUPTED)
+    _no_complete_output(out)
+    assert not list(out.parent.glob(".cosim-run-*"))
