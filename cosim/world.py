@@ -206,10 +206,13 @@ class World:
         for prev_servers, _ in self._attached[:gi]:
             for k in prev_servers:
                 slots[k] += 1
+        channels = {}  # per server: the channel its devices in this group see, and its stream key
+        for k in set(server_of):
+            channel = group.channel or sc.edge[k].channel
+            channels[k] = channel, json.dumps(channel.model_dump(mode="json"), sort_keys=True)
         for i in range(group.count):
             server_cfg = sc.edge[server_of[i]]
-            channel = group.channel or server_cfg.channel
-            channel_key = json.dumps(channel.model_dump(mode="json"), sort_keys=True)
+            channel, channel_key = channels[server_of[i]]
             plans = plans_at[server_of[i]]
             pilot_bits = plans[0].pilot_bits
             link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
