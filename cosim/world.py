@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import platform
 import random
 import shutil
@@ -303,6 +304,20 @@ def _file_sha256(spec: str) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
+def _remove_stale_workdirs(parent: Path) -> None:
+    """Delete temporary run folders in `parent` left by runs that were killed (their process is gone)."""
+    for path in parent.glob(".cosim-run-*-*"):
+        try:
+            pid = int(path.name.split("-")[2])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, OverflowError):
+            continue  # not named by this version: leave it
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue  # alive, someone else's
+
+
 def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
     """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
     from cosim import plotting
@@ -310,7 +325,10 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
     wall0 = time.perf_counter()
     if outdir is not None:
         Path(outdir).parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=".cosim-run-", dir=Path(outdir).parent if outdir else None))
+    parent = Path(outdir).parent if outdir else None
+    if parent is not None:
+        _remove_stale_workdirs(parent)
+    workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
     try:
         world = World(scenario, workdir)
         bar = None

@@ -8,6 +8,7 @@ The long runs are real child processes (`python -m cosim.cli run ...`) of the qu
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import time
@@ -148,3 +149,15 @@ def test_sigterm_stops_like_ctrl_c(tmp_path):
     assert "Traceback" not in err and err.strip().endswith(INTERRUPTED)
     _no_complete_output(out)
     assert not list(out.parent.glob(".cosim-run-*"))
+
+
+def test_next_run_removes_temp_folders_of_killed_runs(tmp_path):
+    """A SIGKILLed run cannot clean up; the next run beside it removes folders whose process is gone."""
+    dead = tmp_path / ".cosim-run-4194999-abcd"  # above Linux's default pid_max: no such process
+    alive = tmp_path / f".cosim-run-{os.getpid()}-abcd"
+    foreign = tmp_path / ".cosim-run-abcd"
+    for d in (dead, alive, foreign):
+        d.mkdir()
+    assert cli(["run", str(QUICKSTART), "-o", str(tmp_path / "out"), "--quiet", *TINY]).rc == 0
+    assert not dead.exists() and alive.exists() and foreign.exists()
+    assert (tmp_path / "out" / "summary.json").is_file()
