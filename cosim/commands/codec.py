@@ -95,9 +95,7 @@ def run_eval(args: argparse.Namespace) -> int:
     m = codec.meta
     print(f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} realisations, "
           f"oracle BER estimate)")
-    print(f"payload {m.payload_bits} bits ({m.payload_bytes} B); split features {m.split_feature_bits_float32} "
-          f"bits float32, {m.split_feature_bits_int8} bits int8; compression {m.compression_ratio:.1f}x "
-          f"vs float32; encoder {m.encoder_macs} MACs")
+    _print_payload(m)
     head = f"{'BER':>8}  {'SemanticNN':>17}"
     if ev.int8 is not None:
         head += f"  {'int8 split (no ARQ)':>19}"
@@ -109,6 +107,13 @@ def run_eval(args: argparse.Namespace) -> int:
         print(row)
     _print_boards(report["boards"])
     return 0
+
+
+def _print_payload(m) -> None:
+    """The payload and compression line of a codec's metadata."""
+    print(f"payload {m.payload_bits} bits ({m.payload_bytes} B); split features {m.split_feature_bits_float32} "
+          f"bits float32, {m.split_feature_bits_int8} bits int8; compression {m.compression_ratio:.1f}x "
+          f"vs float32; encoder {m.encoder_macs} MACs")
 
 
 def _print_boards(boards: dict) -> None:
@@ -164,9 +169,7 @@ def _eval_detection(args: argparse.Namespace, codec, data) -> int:
     m = codec.meta
     print(f"detection codec {m.name} on {m.dataset} test split ({ev.samples} images, {ev.realisations} "
           f"realisations, oracle BER estimate)")
-    print(f"payload {m.payload_bits} bits ({m.payload_bytes} B); split features {m.split_feature_bits_float32} "
-          f"bits float32, {m.split_feature_bits_int8} bits int8; compression {m.compression_ratio:.1f}x "
-          f"vs float32; encoder {m.encoder_macs} MACs")
+    _print_payload(m)
     head = f"{'BER':>8}  {'mAP@0.5':>17}  {'mAP@0.5:0.95':>17}"
     if ev.int8_map50 is not None:
         head += f"  {'int8 mAP@0.5 (no ARQ)':>21}"
