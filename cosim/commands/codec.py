@@ -96,17 +96,21 @@ def run_eval(args: argparse.Namespace) -> int:
     print(f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} realisations, "
           f"oracle BER estimate)")
     _print_payload(m)
-    head = f"{'BER':>8}  {'SemanticNN':>17}"
+    columns = [("SemanticNN", ev.semantic)]
     if ev.int8 is not None:
-        head += f"  {'int8 split (no ARQ)':>19}"
-    print(head)
-    for i, b in enumerate(ev.bers):
-        row = f"{b:>8g}  {ev.semantic[i].mean:8.4f} ± {_ci(ev.semantic[i]):6}"
-        if ev.int8 is not None:
-            row += f"  {ev.int8[i].mean:10.4f} ± {_ci(ev.int8[i]):6}"
-        print(row)
+        columns.append(("int8 split (no ARQ)", ev.int8))
+    _print_table(ev.bers, columns)
     _print_boards(report["boards"])
     return 0
+
+
+def _print_table(bers, columns: list[tuple[str, list]]) -> None:
+    """One row per BER, one `mean ± ci95` column per (header, stats per BER)."""
+    widths = [max(17, len(name)) for name, _ in columns]
+    print(f"{'BER':>8}" + "".join(f"  {name:>{w}}" for (name, _), w in zip(columns, widths)))
+    for i, b in enumerate(bers):
+        print(f"{b:>8g}" + "".join(f"  {stats[i].mean:{w - 9}.4f} ± {_ci(stats[i]):6}"
+                                   for (_, stats), w in zip(columns, widths)))
 
 
 def _print_payload(m) -> None:
@@ -170,16 +174,10 @@ def _eval_detection(args: argparse.Namespace, codec, data) -> int:
     print(f"detection codec {m.name} on {m.dataset} test split ({ev.samples} images, {ev.realisations} "
           f"realisations, oracle BER estimate)")
     _print_payload(m)
-    head = f"{'BER':>8}  {'mAP@0.5':>17}  {'mAP@0.5:0.95':>17}"
+    columns = [("mAP@0.5", ev.map50), ("mAP@0.5:0.95", ev.map50_95)]
     if ev.int8_map50 is not None:
-        head += f"  {'int8 mAP@0.5 (no ARQ)':>21}"
-    print(head)
-    for i, b in enumerate(ev.bers):
-        row = (f"{b:>8g}  {ev.map50[i].mean:8.4f} ± {_ci(ev.map50[i]):6}  "
-               f"{ev.map50_95[i].mean:8.4f} ± {_ci(ev.map50_95[i]):6}")
-        if ev.int8_map50 is not None:
-            row += f"  {ev.int8_map50[i].mean:12.4f} ± {_ci(ev.int8_map50[i]):6}"
-        print(row)
+        columns.append(("int8 mAP@0.5 (no ARQ)", ev.int8_map50))
+    _print_table(ev.bers, columns)
     _print_boards(report["boards"])
     return 0
 

@@ -54,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from cosim.codec.checkpoint import read_checkpoint, save_checkpoint
+    from cosim.codec.checkpoint import read_checkpoint
     from cosim.codec.evaluate import evaluate_codec
     from cosim.codec.service import Codec
-    from cosim.codec.train import TrainConfig, config_dict, train_codec
+    from cosim.codec.train import TrainConfig, train_codec
     from cosim.data import load_dataset
     from cosim.errors import CosimError
 
@@ -113,19 +113,25 @@ def run(args: argparse.Namespace) -> int:
     metrics = {"backbone_test_accuracy": result.backbone_test_accuracy, "train_seconds": seconds,
                "test_accuracy_by_ber": {format(b, "g"): s.mean for b, s in zip(ev.bers, ev.semantic)},
                "realisations": ev.realisations}
+    _save_and_report(args, cfg, result, codec, seconds, metrics, "accuracy", ev.bers, ev.semantic)
+    return 0
+
+
+def _save_and_report(args, cfg, result, codec, seconds: float, metrics: dict, metric: str, bers, stats) -> None:
+    """Save the trained codec with its metrics and print what was written and how well it does."""
+    from cosim.codec.checkpoint import save_checkpoint
+    from cosim.codec.train import config_dict
+
     save_checkpoint(args.out, result.model, config_dict(cfg), metrics)
     m = codec.meta
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB) in {seconds:.0f} s: "
           f"{m.payload_bits} payload bits ({m.compression_ratio:.0f}x smaller than float32 features), "
-          f"backbone accuracy {result.backbone_test_accuracy:.4f}")
-    print("test accuracy: " + ", ".join(f"BER {b:g}: {s.mean:.4f}" for b, s in zip(ev.bers, ev.semantic)))
-    return 0
+          f"backbone {metric} {result.backbone_test_accuracy:.4f}")
+    print(f"test {metric}: " + ", ".join(f"BER {b:g}: {s.mean:.4f}" for b, s in zip(bers, stats)))
 
 
 def _finish_detection(args: argparse.Namespace, cfg, result, codec, data, seconds: float) -> int:
     """Evaluate a trained detector briefly (mAP per BER), save it and print the figures."""
-    from cosim.codec.checkpoint import save_checkpoint
-    from cosim.codec.train import config_dict
     from cosim.detection.evaluate import evaluate_detector
 
     ev = evaluate_detector(codec, data.x_test, data.boxes_test, bers=(0.0, 1e-2, 0.1), realisations=3,
@@ -134,10 +140,5 @@ def _finish_detection(args: argparse.Namespace, cfg, result, codec, data, second
                "test_map50_by_ber": {format(b, "g"): s.mean for b, s in zip(ev.bers, ev.map50)},
                "test_map50_95_by_ber": {format(b, "g"): s.mean for b, s in zip(ev.bers, ev.map50_95)},
                "realisations": ev.realisations}
-    save_checkpoint(args.out, result.model, config_dict(cfg), metrics)
-    m = codec.meta
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB) in {seconds:.0f} s: "
-          f"{m.payload_bits} payload bits ({m.compression_ratio:.0f}x smaller than float32 features), "
-          f"backbone mAP@0.5 {result.backbone_test_accuracy:.4f}")
-    print("test mAP@0.5: " + ", ".join(f"BER {b:g}: {s.mean:.4f}" for b, s in zip(ev.bers, ev.map50)))
+    _save_and_report(args, cfg, result, codec, seconds, metrics, "mAP@0.5", ev.bers, ev.map50)
     return 0
