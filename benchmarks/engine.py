@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from bench_codec_decode import per_sample_us
 
-from cosim.scenario import validate_scenario
-from cosim.world import World
+from cosim.config.scenario import validate_scenario
+from cosim.engine.world import World
 
 TARGET_RATIO = 1.5  # run / floor at 1,000 devices
 TARGET_RATE = 15_000.0  # simulated inferences per wall-second at 1,000 devices

@@ -8,9 +8,9 @@ import random
 import numpy as np
 import pyarrow.parquet as pq
 
-from cosim import results
+from cosim.results import records as results
 from cosim.inference import DELIVERED, LOST_COLLISION, LOST_HEADER, Inference
-from cosim.results import COLUMNS, GroupFacts, Recorder, summarise
+from cosim.results.records import COLUMNS, GroupFacts, Recorder, summarise
 
 GROUPS = [GroupFacts("a", 3, 0.01, 3000.0, 96), GroupFacts("b", 2, 0.02, 3000.0, 96)]
 

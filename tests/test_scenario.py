@@ -6,7 +6,7 @@ import pytest
 
 from cosim.cli import main
 from cosim.errors import ScenarioError
-from cosim.scenario import load_scenario
+from cosim.config.scenario import load_scenario
 
 GOOD = """\
 name: s

@@ -7,7 +7,7 @@ import random
 import numpy as np
 
 from cosim.inference import Inference
-from cosim.semantics import SemanticEvaluator, quantise_ber
+from cosim.strategies.evaluator import SemanticEvaluator, quantise_ber
 
 PAYLOAD_BYTES = 4
 

@@ -115,9 +115,9 @@ def board_costs(device_macs: int, flash_bytes: int, peak_ram_bytes: int) -> tupl
     A board fits if the int8 model data fits its flash and the peak activation RAM fits its SRAM.
     """
     try:
-        from cosim.profiles import list_profiles, load_board
+        from cosim.config.profiles import list_profiles, load_board
     except ImportError:
-        log.info("cosim.profiles is not available: no per-board costs")
+        log.info("cosim.config.profiles is not available: no per-board costs")
         return ()
     from cosim.errors import CosimError
 

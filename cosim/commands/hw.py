@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _profiles(paths: list[str]) -> list:
     from cosim.errors import ProfileError
-    from cosim.profiles import list_profiles, load_profile
+    from cosim.config.profiles import list_profiles, load_profile
 
     if not paths:
         return [load_profile(i.path, i.kind) for i in list_profiles()]
@@ -43,7 +43,7 @@ def _profiles(paths: list[str]) -> list:
 
 
 def _kind(profile) -> str:
-    from cosim.profiles import BoardProfile, RadioProfile
+    from cosim.config.profiles import BoardProfile, RadioProfile
 
     return "board" if isinstance(profile, BoardProfile) else "radio" if isinstance(profile, RadioProfile) else "edge"
 
@@ -89,7 +89,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from cosim.profiles import load_profile, unit_of
+    from cosim.config.profiles import load_profile, unit_of
 
     profile = load_profile(args.spec, args.kind)
     kind = _kind(profile)

@@ -25,8 +25,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosim.sweep_plots import plot_xy, resolve_column
-    from cosim.sweep_table import read_results
+    from cosim.plots.sweep import plot_xy, resolve_column
+    from cosim.sweep.table import read_results
 
     table = read_results(args.results)
     if args.out:

@@ -21,11 +21,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosim.budget import check_budget
-    from cosim.checks import load_checked, located
+    from cosim.engine.budget import check_budget
+    from cosim.engine.preflight import load_checked, located
     from cosim.errors import CosimError
-    from cosim.report import print_summary
-    from cosim.world import run_scenario
+    from cosim.report.console import print_summary
+    from cosim.engine.run import run_scenario
 
     scenario, lines = load_checked(args.scenario, args.overrides, args.seed)
     check_budget(scenario, args.scenario, force=args.force)

@@ -12,7 +12,7 @@ def register(subparsers) -> None:
 
 
 def schema(args: argparse.Namespace) -> int:
-    from cosim.scenario import Scenario
+    from cosim.config.scenario import Scenario
 
     print(json.dumps(Scenario.model_json_schema(), indent=2))
     return 0

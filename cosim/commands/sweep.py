@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from cosim.errors import CosimError
-    from cosim.sweep import describe_record, load_sweep, run_sweep
+    from cosim.sweep.execute import describe_record, load_sweep, run_sweep
 
     if args.workers is not None and args.workers < 0:
         raise CosimError(f"--workers {args.workers}: must be 0 (in-process) or a positive number")
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise CosimError("--serial and --scheduler exclude each other")
     sweep = load_sweep(args.sweep)
     if not args.force:
-        from cosim.budget import check_budget
+        from cosim.engine.budget import check_budget
 
         for spec in {r.key: r for r in sweep.runs}.values():
             params = ", ".join(f"{p}={v!r}" for p, v in spec.params) or "base"

@@ -19,8 +19,8 @@ def register(subparsers) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from cosim.budget import check_budget
-    from cosim.checks import check_scenario, load_checked, located
+    from cosim.engine.budget import check_budget
+    from cosim.engine.preflight import check_scenario, load_checked, located
 
     scenario, lines = load_checked(args.scenario, args.overrides)
     with located(scenario, args.scenario, lines):

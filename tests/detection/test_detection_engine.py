@@ -11,9 +11,9 @@ from cosim.codec.checkpoint import load_codec
 from cosim.data import load_dataset
 from cosim.detection.evaluate import tally_of
 from cosim.errors import ScenarioError
-from cosim.scenario import validate_scenario
-from cosim.semantics import dequantise_ber, quantise_ber
-from cosim.world import run_scenario
+from cosim.config.scenario import validate_scenario
+from cosim.strategies.evaluator import dequantise_ber, quantise_ber
+from cosim.engine.run import run_scenario
 
 torch.set_num_threads(1)
 CODEC = "builtin:shapes-det"

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from cosim.errors import ScenarioError
-from cosim.scenario import validate_scenario
-from cosim.world import _attachments
+from cosim.config.scenario import validate_scenario
+from cosim.engine.placement import _attachments
 
 
 def scenario(server="nearest", placement=None) -> dict:
@@ -41,7 +41,7 @@ def test_nearest_needs_positions():
 
 
 def test_nearest_fleet_runs_and_uses_both_servers(tmp_path):
-    from cosim.world import run_scenario
+    from cosim.engine.run import run_scenario
 
     data = scenario()
     data["devices"][0]["count"] = 40

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from cosim.cli import main
-from cosim.scenario import load_scenario
-from cosim.world import run_scenario
+from cosim.config.scenario import load_scenario
+from cosim.engine.run import run_scenario
 
 torch.set_num_threads(1)
 SCENARIOS = sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml"))

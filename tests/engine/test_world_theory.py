@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from cosim.net.frames import fragment
-from cosim.profiles import load_board, load_edge, load_radio
-from cosim.scenario import validate_scenario
-from cosim.world import run_scenario
+from cosim.config.profiles import load_board, load_edge, load_radio
+from cosim.config.scenario import validate_scenario
+from cosim.engine.run import run_scenario
 
 torch.set_num_threads(1)
 

@@ -8,7 +8,7 @@ import sys
 import yaml
 
 from cosim.cli import main
-from cosim.profiles import list_profiles, load_board
+from cosim.config.profiles import list_profiles, load_board
 
 
 def test_list_shows_every_profile(capsys):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cosim.errors import ProfileError
-from cosim.profiles import (
+from cosim.config.profiles import (
     BoardProfile,
     EdgeProfile,
     RadioProfile,

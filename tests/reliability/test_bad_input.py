@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from reliability_fixtures import ROOT, assert_one_line_error, cli
 
-from cosim.budget import check_budget, estimate
+from cosim.engine.budget import check_budget, estimate
 from cosim.errors import ScenarioError
-from cosim.scenario import load_scenario
+from cosim.config.scenario import load_scenario
 
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 TEXT = QUICKSTART.read_text()

@@ -100,7 +100,7 @@ def test_sigkill_into_a_fresh_outdir_creates_nothing(tmp_path):
 
 def test_interrupt_while_publishing_leaves_no_summary(tmp_path, monkeypatch):
     """Ctrl-C between two moves of the publishing step: no summary.json, so nothing looks complete."""
-    from cosim import world
+    from cosim.results import publish as world
 
     out = tmp_path / "o"
     _previous_run(out)
@@ -134,7 +134,7 @@ def test_ctrl_c_before_the_run_is_one_line_too(tmp_path, monkeypatch, when):
     if when == "parse":
         monkeypatch.setattr(cosim.cli, "build_parser", boom)
     else:
-        monkeypatch.setattr("cosim.checks.load_checked", boom)
+        monkeypatch.setattr("cosim.engine.preflight.load_checked", boom)
     o = cli(["run", str(QUICKSTART), "-o", str(tmp_path / "o"), "--quiet"])
     assert o.rc == 130 and len(o.err_lines) == 1 and o.err_lines[0].startswith("cosim: interrupted")
     assert cosim.commands.run  # imported for the monkeypatch target

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from reliability_fixtures import ROOT, assert_one_line_error, cli
 
-from cosim.strategies import STRATEGIES
+from cosim.strategies.base import STRATEGIES
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
@@ -228,7 +228,7 @@ def _mutate_text(draw, text: str, marker: Path) -> str | bytes:
         payload = draw(st.sampled_from([
             f"!!python/object/apply:os.system ['touch {marker}']",
             f"!!python/object/apply:subprocess.call [['touch', '{marker}']]",
-            "!!python/name:os.system", "!!python/object:cosim.scenario.Scenario {}",
+            "!!python/name:os.system", "!!python/object:cosim.config.scenario.Scenario {}",
             "!!binary aGVsbG8=", "!!set {a, b}", "!!float nonsense", "!!timestamp 2001-13-99",
             "!!int 0xZZ", "&a [*a]",
         ]))
@@ -381,7 +381,7 @@ def sweep_cases(draw, folder_root: Path):
 
 def _fuzz_sweep(path: Path) -> None:
     from cosim.errors import CosimError
-    from cosim.sweep import load_sweep
+    from cosim.sweep.execute import load_sweep
 
     try:
         sweep = load_sweep(path)

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import torch
 from reliability_fixtures import ROOT, cli
 
-from cosim.scenario import load_scenario
-from cosim.world import run_scenario
+from cosim.config.scenario import load_scenario
+from cosim.engine.run import run_scenario
 
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 SHORT = ["duration_s=20", "devices.0.count=40", "edge.0.channel.ber_bad=0.05", "edge.0.channel.mean_good_s=3"]

@@ -130,7 +130,7 @@ def test_yaml_object_tags_are_refused_everywhere(tmp_path):
         f"!!python/object/new:subprocess.Popen [['touch', '{marker}']]",
         "!!python/name:os.system",
         "!!python/module:os",
-        "!!python/object:cosim.scenario.Scenario {}",
+        "!!python/object:cosim.config.scenario.Scenario {}",
     ]
     quickstart = (ROOT / "scenarios" / "quickstart.yaml").read_text()
     sweep = (ROOT / "scenarios" / "sweeps" / "ber-robustness.yaml").read_text()
@@ -158,7 +158,7 @@ def test_yaml_object_tags_are_refused_everywhere(tmp_path):
 
 def test_yaml_safe_load_never_builds_objects():
     """What the loader returns is plain data only, whatever tags the text tries."""
-    from cosim.yamlio import _parse
+    from cosim.config.yamlio import _parse
 
     data, _ = _parse("a: !!binary aGk=\nb: !!set {x, y}\nc: 2001-12-14\nd: [1, {e: .nan}]\n")
     allowed = (dict, list, str, int, float, bool, bytes, set, type(None))

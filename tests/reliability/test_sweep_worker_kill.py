@@ -17,8 +17,8 @@ import pytest
 import yaml
 from reliability_fixtures import cli, spawn_cli
 
-from cosim.sweep import RunStore, load_sweep, run_sweep
-from cosim.sweep_table import is_wall_time
+from cosim.sweep.execute import RunStore, load_sweep, run_sweep
+from cosim.sweep.table import is_wall_time
 
 BASE = {
     "name": "tiny", "seed": 3, "duration_s": 30, "codec": "builtin:digits", "deadline_ms": 500,

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from cosim.scenario import validate_scenario
-from cosim.world import World, run_scenario
+from cosim.config.scenario import validate_scenario
+from cosim.engine.run import run_scenario
+from cosim.engine.world import World
 
 
 def group(name: str, strategy: str, count: int = 20, rate_hz: float = 1.0, **extra) -> dict:

@@ -7,9 +7,9 @@ import pytest
 import torch
 from strategy_fixtures import group, run, scenario, world
 
-from cosim.scenario import DeviceGroup
-from cosim.semantics import dequantise_ber, quantise_ber
-from cosim.strategies import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table, get_strategy
+from cosim.config.scenario import DeviceGroup
+from cosim.strategies.evaluator import dequantise_ber, quantise_ber
+from cosim.strategies.base import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table, get_strategy
 
 torch.set_num_threads(1)
 VARIANTS = ("builtin:digits-b1", "builtin:digits-b2", "builtin:digits", "builtin:digits-b4")

@@ -15,9 +15,9 @@ from cosim.codec import costs
 from cosim.codec.checkpoint import load_codec
 from cosim.inference import DELIVERED, LOST_RETRIES, Inference
 from cosim.net.frames import fragment
-from cosim.profiles import load_board, load_radio
-from cosim.scenario import DeviceGroup
-from cosim.strategies import MAX_SIZE_PLANS, bucket_sizes, get_strategy, pixels_uint8
+from cosim.config.profiles import load_board, load_radio
+from cosim.config.scenario import DeviceGroup
+from cosim.strategies.base import MAX_SIZE_PLANS, bucket_sizes, get_strategy, pixels_uint8
 
 torch.set_num_threads(1)
 CODEC = "builtin:digits"

@@ -11,8 +11,8 @@ from strategy_fixtures import group, scenario, world
 
 from cosim.cli import main
 from cosim.errors import ScenarioError
-from cosim.profiles import load_board
-from cosim.scenario import load_scenario, validate_scenario
+from cosim.config.profiles import load_board
+from cosim.config.scenario import load_scenario, validate_scenario
 
 torch.set_num_threads(1)
 

@@ -12,9 +12,9 @@ from strategy_fixtures import group, run, scenario, world
 from cosim.channel.errors import apply_errors, error_positions
 from cosim.inference import Inference
 from cosim.net.frames import fragment
-from cosim.profiles import load_radio
-from cosim.scenario import DeviceGroup
-from cosim.strategies import get_strategy
+from cosim.config.profiles import load_radio
+from cosim.config.scenario import DeviceGroup
+from cosim.strategies.base import get_strategy
 
 torch.set_num_threads(1)
 

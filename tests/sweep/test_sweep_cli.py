@@ -6,7 +6,7 @@ import pytest
 from sweep_fixtures import FakeSimulate, write_base, write_sweep
 
 from cosim.cli import main
-from cosim.sweep import load_sweep, run_sweep
+from cosim.sweep.execute import load_sweep, run_sweep
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from sweep_fixtures import write_base, write_sweep
 
 from cosim.cli import main
-from cosim.sweep_table import is_wall_time
+from cosim.sweep.table import is_wall_time
 
 SWEEP = """
 base: base.yaml

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sweep_fixtures import FakeSimulate, write_base, write_sweep
 
-from cosim.sweep import load_sweep, run_sweep
-from cosim.sweep_plots import _series_label, pareto_front, series_columns, short
-from cosim.sweep_table import param_columns, points
+from cosim.sweep.execute import load_sweep, run_sweep
+from cosim.plots.sweep import _series_label, pareto_front, series_columns, short
+from cosim.sweep.table import param_columns, points
 
 
 def test_pareto_front_keeps_only_non_dominated_points():

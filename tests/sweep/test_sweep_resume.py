@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from sweep_fixtures import FakeSimulate, write_base, write_sweep
 
-from cosim.sweep import RunStore, load_sweep, run_sweep
-from cosim.sweep_table import param_columns, stat
+from cosim.sweep.execute import RunStore, load_sweep, run_sweep
+from cosim.sweep.table import param_columns, stat
 
 SWEEP = """
 base: base.yaml

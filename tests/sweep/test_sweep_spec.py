@@ -6,9 +6,9 @@ import pytest
 from sweep_fixtures import write_base, write_sweep
 
 from cosim.errors import ScenarioError
-from cosim.scenario import load_scenario
-from cosim.sweep import load_sweep, override_text, replication_seed, run_key
-from cosim.yamlio import parse_override
+from cosim.config.scenario import load_scenario
+from cosim.sweep.execute import load_sweep, override_text, replication_seed, run_key
+from cosim.config.yamlio import parse_override
 
 GRID = """
 base: base.yaml

@@ -23,10 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cosim import __version__
 from cosim.errors import CosimError, ScenarioError
-from cosim.results import atomic_write_text
+from cosim.results.records import atomic_write_text
 from cosim.rng import seed_sequence
-from cosim.scenario import Scenario, load_scenario
-from cosim.yamlio import line_for, load_yaml, parse_override
+from cosim.config.scenario import Scenario, load_scenario
+from cosim.config.yamlio import line_for, load_yaml, parse_override
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ class RunOutcome:
 
 def simulate_summary(scenario: Scenario) -> dict:
     """The default simulation: run the engine without writing files and return its summary."""
-    from cosim.world import run_scenario
+    from cosim.engine.run import run_scenario
 
     return run_scenario(scenario, None, progress=False).summary
 
@@ -355,7 +355,7 @@ def run_sweep(
 
     `progress` is called with each stored record (cached ones first) so a caller can count runs.
     """
-    from cosim import sweep_table
+    from cosim.sweep import table as sweep_table
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -398,7 +398,7 @@ def run_sweep(
     aggregate = sweep_table.write_table(agg, outdir / "aggregate")
     figs: list[Path] = []
     if figures:
-        from cosim import sweep_plots
+        from cosim.plots import sweep as sweep_plots
 
         figs = sweep_plots.sweep_figures(table, list(sweep.param_paths), outdir / "figures")
     failed = tuple(rec for k, rec in records.items() if rec["status"] != "ok")

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cosim.config.scenario import Scenario, load_scenario
+from cosim.config.yamlio import Loc, line_for, load_yaml
 from cosim.errors import CosimError
-from cosim.scenario import Scenario, load_scenario
-from cosim.yamlio import Loc, line_for, load_yaml
 
 CHECK_DEVICES = 4
 
@@ -37,7 +37,7 @@ def check_scenario(scenario: Scenario) -> None:
     A few devices of a `server: nearest` group may all land near one gateway, so such groups are also
     checked pinned to each server in turn (its channel, trace file, medium and TDMA slot).
     """
-    from cosim.world import World
+    from cosim.engine.world import World
 
     few = [g.model_copy(update={"count": min(g.count, CHECK_DEVICES)}) for g in scenario.devices]
     variants = [few]

@@ -13,7 +13,7 @@ A strategy is one registered class; the engine asks it for a `StrategySetup` per
 | `adaptive` | stem + encoder of the variant it picks | that variant's symbols | no | its decoder + tail |
 
 Every payload is per sample and fixed by the data set, so each strategy gives the shared batched
-evaluator (`cosim.semantics.SemanticEvaluator`) a table of payloads indexed by sample id and a batched
+evaluator (`cosim.strategies.evaluator.SemanticEvaluator`) a table of payloads indexed by sample id and a batched
 decoder; payload errors of strategies without ARQ are applied to those bytes before decoding.
 No strategy adds an application header: the radio's frames carry the PHY/MAC/link headers and CRC.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from cosim.errors import CosimError, ScenarioError
 from cosim.inference import Inference
 from cosim.net.frames import fragment
-from cosim.semantics import SemanticEvaluator, quantise_ber
+from cosim.strategies.evaluator import SemanticEvaluator, quantise_ber
 
 DEFAULT_MAX_RETRIES = 7
 RESULT_BITS = 8  # `local` sends the class index as one byte (up to 256 classes)
@@ -345,7 +345,7 @@ class Local:
     accepts = frozenset({"arq", "max_retries"})
 
     def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
-        from cosim.profiles import load_board
+        from cosim.config.profiles import load_board
 
         opts = _options(group, self.name, self.accepts)
         arq, retries = _arq(group, opts, default=True)
@@ -430,7 +430,7 @@ class AdaptivePolicy:
     device energy of one error-free transmission: encoder compute + frames' TX airtime. No variant meets
     the target: the one with the highest predicted accuracy at b. No report yet: the most robust one
     (highest predicted accuracy at the grid's largest BER). The choice is precomputed for every BER
-    estimate quantisation step (`cosim.semantics.quantise_ber`), so a device's choice costs one lookup.
+    estimate quantisation step (`cosim.strategies.evaluator.quantise_ber`), so a device's choice costs one lookup.
     """
 
     def __init__(self, bers: tuple[float, ...], tables: list[tuple[float, ...]], header_bits: list[int],
@@ -482,7 +482,7 @@ class Adaptive:
     accepts = frozenset({"accuracy_target", "variants"})
 
     def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
-        from cosim.profiles import load_board, load_radio
+        from cosim.config.profiles import load_board, load_radio
 
         opts = _options(group, self.name, self.accepts)
         _classification_only(self.name, _load(ctx, codec_spec, group, "codec").meta, group,

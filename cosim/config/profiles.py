@@ -19,7 +19,7 @@ from typing import Any
 
 from cosim.channel.modulation import MODULATIONS  # the names `ber_from_snr_db` knows
 from cosim.errors import CosimError, ProfileError
-from cosim.yamlio import line_for, load_yaml
+from cosim.config.yamlio import line_for, load_yaml
 
 KINDS = ("board", "radio", "edge")
 _DIRS = {"board": "boards", "radio": "radios", "edge": "edge"}
@@ -307,13 +307,13 @@ def unit_of(kind: str, field_name: str) -> str:
 
 # -- locating files -----------------------------------------------------------------------------------
 def profiles_root() -> Path:
-    """The shipped profile root: $COSIM_HW_PROFILES, else `<repo root>/hw_profiles`."""
+    """The profile root: $COSIM_HW_PROFILES, else the profiles shipped inside the package (`cosim/hw_profiles`)."""
     env = os.environ.get("COSIM_HW_PROFILES")
     if env:
         return Path(env)
-    import cosim
+    from importlib.resources import files
 
-    return Path(cosim.__file__).resolve().parents[1] / "hw_profiles"
+    return Path(str(files("cosim") / "hw_profiles"))
 
 
 def _display(path: Path) -> str:

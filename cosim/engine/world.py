@@ -3,78 +3,26 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
-import os
-import platform
-import random
-import shutil
-import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import simpy
 
-from cosim import __version__
+from cosim.config.profiles import load_board, load_edge, load_radio
+from cosim.config.scenario import DeviceGroup, Scenario
+from cosim.engine.gcpolicy import quiet_gc
+from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
-from cosim.gcpolicy import quiet_gc
 from cosim.inference import Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
 from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
-from cosim.profiles import load_board, load_edge, load_radio
-from cosim.results import GroupFacts, Recorder, summarise, write_json
+from cosim.results.records import GroupFacts, Recorder
 from cosim.rng import numpy_stream, python_stream
-from cosim.scenario import DeviceGroup, Scenario
-from cosim.strategies import get_strategy
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a run produced: the summary and where its files are (if written)."""
-
-    summary: dict
-    outdir: Path | None
-
-
-def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
-    """Next sensing time after `now` for one device (first call: the first sensing time)."""
-    if workload.kind == "poisson":
-        rate = workload.rate_hz
-        return lambda now: now + rng.expovariate(rate)
-    period, jitter = workload.period_s, workload.jitter_s
-    state = {"base": rng.random() * period - period}
-
-    def next_periodic(now: float) -> float:
-        state["base"] += period
-        t = state["base"] + (rng.uniform(-jitter, jitter) if jitter else 0.0)
-        return max(t, now)
-
-    return next_periodic
-
-
-def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator) -> tuple[list[int], np.ndarray]:
-    """Edge server index and distance to it (m) of each device of a group."""
-    placement, n = group.placement, group.count
-    names = [s.name for s in scenario.edge]
-    candidates = [names.index(s.name) for s in scenario.servers_of(group)]
-    if placement.kind == "fixed":
-        return [candidates[0]] * n, np.full(n, placement.distance_m)
-    if placement.kind == "uniform":
-        return [candidates[0]] * n, rng.uniform(placement.min_m, placement.max_m, n)
-    if placement.kind == "disc":
-        r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
-        return [candidates[0]] * n, np.maximum(r, placement.min_m)
-    xy = np.column_stack([rng.uniform(*placement.x_m, n), rng.uniform(*placement.y_m, n)])
-    gateways = np.array([scenario.edge[c].position_m for c in candidates], dtype=np.float64)
-    d = np.linalg.norm(xy[:, None, :] - gateways[None, :, :], axis=2)
-    nearest = d.argmin(axis=1)
-    server = [candidates[k] for k in nearest.tolist()]
-    return server, np.maximum(d[np.arange(n), nearest], placement.min_m)
+from cosim.strategies.base import get_strategy
 
 
 class World:
@@ -279,7 +227,7 @@ class World:
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
         """Run to the end of sensing, then drain every inference still in flight."""
-        with quiet_gc():  # the built World is long-lived: keep collections off it (cosim.gcpolicy)
+        with quiet_gc():  # the built World is long-lived: keep collections off it (cosim.engine.gcpolicy)
             for device in self.devices:
                 device.start()
             for k in range(1, steps + 1):
@@ -295,119 +243,3 @@ class World:
         """Events the SimPy environment processed (its internal event counter)."""
         eid = getattr(self.env, "_eid", 0)  # an int in older SimPy, an itertools.count in 4.1
         return eid if isinstance(eid, int) else next(copy.copy(eid))
-
-
-def _file_sha256(spec: str) -> str | None:
-    p = Path(spec)
-    if spec.startswith("builtin:") or not p.is_file():
-        return None
-    return hashlib.sha256(p.read_bytes()).hexdigest()
-
-
-def _remove_stale_workdirs(parent: Path) -> None:
-    """Delete temporary run folders in `parent` left by runs that were killed (their process is gone)."""
-    for path in parent.glob(".cosim-run-*-*"):
-        try:
-            pid = int(path.name.split("-")[2])
-            os.kill(pid, 0)
-        except (ValueError, IndexError, OverflowError):
-            continue  # not named by this version: leave it
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:
-            continue  # alive, someone else's
-
-
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
-    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
-    from cosim import plotting
-
-    wall0 = time.perf_counter()
-    if outdir is not None:
-        Path(outdir).parent.mkdir(parents=True, exist_ok=True)
-    parent = Path(outdir).parent if outdir else None
-    if parent is not None:
-        _remove_stale_workdirs(parent)
-    workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
-    try:
-        world = World(scenario, workdir)
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
-                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
-
-            def tick(now: float) -> None:
-                bar.update(now - bar.n)
-        world.run(progress=tick if bar else None)
-        if bar:
-            bar.close()
-        server_time_s = max(world.env.now, scenario.duration_s)
-        extra = {
-            "edge_utilization": {
-                name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
-            },
-            "edge_energy_j": {
-                name: world.server_profiles[name].idle_power_w * server_time_s
-                + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
-                * q.busy_s
-                for name, q in world.servers.items()
-            },
-            "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
-            "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
-            "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
-            "sim_time_s": world.env.now,
-            "events": world.events(),
-        }
-        summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
-                            scenario.deadline_ms / 1000.0, extra)
-        summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
-        if world.detections is not None:
-            from cosim.detection.engine import add_detection_metrics
-            add_detection_metrics(summary, world.detections, workdir / "packets.parquet",
-                                  [g.name for g in scenario.devices])
-        summary["wall_time_s"] = time.perf_counter() - wall0
-        if outdir is None:
-            return RunResult(summary, None)
-        manifest = {
-            "scenario": scenario.model_dump(mode="json"),
-            "seed": scenario.seed,
-            "cosim_version": __version__,
-            "python": platform.python_version(),
-            "packages": _package_versions(),
-            "codecs": {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
-                       for spec, c in world._codecs.items()},
-        }
-        write_json(workdir / "summary.json", summary)
-        write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
-        _publish(workdir, Path(outdir))
-        return RunResult(summary, Path(outdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _publish(workdir: Path, outdir: Path) -> None:
-    """Move finished outputs into `outdir`, summary.json last, so a complete summary means a complete run."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "summary.json").unlink(missing_ok=True)  # no stale summary beside new files
-    figs = outdir / "figures"
-    if (workdir / "figures").exists():
-        if figs.exists():
-            shutil.rmtree(figs)
-        shutil.move(str(workdir / "figures"), str(figs))
-    for name in ("packets.parquet", "manifest.json", "summary.json"):
-        shutil.move(str(workdir / name), str(outdir / name))
-
-
-def _package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("numpy", "simpy", "torch", "scipy", "pydantic", "pyarrow"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out

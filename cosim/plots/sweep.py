@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import pyarrow as pa
 
 from cosim.errors import CosimError
-from cosim.sweep_table import Point, metric_columns, param_columns, points
+from cosim.sweep.table import Point, metric_columns, param_columns, points
 
 ENERGY = "device_energy_mj_per_inference"
 LABELS = {

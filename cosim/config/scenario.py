@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cosim.channel.processes import ChannelConfig
 from cosim.errors import ScenarioError
-from cosim.yamlio import apply_override, line_for, load_yaml, parse_override
+from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 
 MAX_DEVICES = 1_000_000
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
@@ -112,7 +112,7 @@ class SenseModel(Strict):
 class StrategyOptions(Strict):
     """Options of a group's offloading strategy; a strategy rejects options it does not use.
 
-    Unset options take the strategy's default (see `cosim/strategies.py`).
+    Unset options take the strategy's default (see `cosim/strategies/`).
     """
 
     arq: bool | None = Field(

@@ -1,0 +1,46 @@
+"""Where devices are (distance to their gateway, nearest-gateway attachment) and when they sense."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import numpy as np
+
+from cosim.config.scenario import DeviceGroup, Scenario
+
+
+def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
+    """Next sensing time after `now` for one device (first call: the first sensing time)."""
+    if workload.kind == "poisson":
+        rate = workload.rate_hz
+        return lambda now: now + rng.expovariate(rate)
+    period, jitter = workload.period_s, workload.jitter_s
+    state = {"base": rng.random() * period - period}
+
+    def next_periodic(now: float) -> float:
+        state["base"] += period
+        t = state["base"] + (rng.uniform(-jitter, jitter) if jitter else 0.0)
+        return max(t, now)
+
+    return next_periodic
+
+
+def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator) -> tuple[list[int], np.ndarray]:
+    """Edge server index and distance to it (m) of each device of a group."""
+    placement, n = group.placement, group.count
+    names = [s.name for s in scenario.edge]
+    candidates = [names.index(s.name) for s in scenario.servers_of(group)]
+    if placement.kind == "fixed":
+        return [candidates[0]] * n, np.full(n, placement.distance_m)
+    if placement.kind == "uniform":
+        return [candidates[0]] * n, rng.uniform(placement.min_m, placement.max_m, n)
+    if placement.kind == "disc":
+        r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
+        return [candidates[0]] * n, np.maximum(r, placement.min_m)
+    xy = np.column_stack([rng.uniform(*placement.x_m, n), rng.uniform(*placement.y_m, n)])
+    gateways = np.array([scenario.edge[c].position_m for c in candidates], dtype=np.float64)
+    d = np.linalg.norm(xy[:, None, :] - gateways[None, :, :], axis=2)
+    nearest = d.argmin(axis=1)
+    server = [candidates[k] for k in nearest.tolist()]
+    return server, np.maximum(d[np.arange(n), nearest], placement.min_m)

@@ -1,0 +1,1 @@
+"""Nodes: the sensing device process and the edge server queue."""

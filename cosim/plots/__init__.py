@@ -1,0 +1,1 @@
+"""Matplotlib figures of runs (`run`) and sweeps (`sweep`)."""

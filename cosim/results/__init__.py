@@ -1,0 +1,1 @@
+"""Results of a run: per-inference records (Parquet), the summary, publishing of output folders."""

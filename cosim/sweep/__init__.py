@@ -1,0 +1,1 @@
+"""Parameter sweeps: grid specs, the content-keyed run store, Dask execution, result tables."""
