@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import torch
 
 from cosim.codec.model import CodecConfig, SplitModel
 from cosim.errors import CheckpointError
+from cosim.io import atomic_write
 
 FORMAT = "cosim-semanticnn-codec"
 VERSION = 1
@@ -92,15 +91,7 @@ def save_checkpoint(path: str | Path, model: SplitModel, train_config: dict | No
                "train_config": dict(train_config or {}), "metrics": dict(metrics or {}),
                "weights_sha256": digest, "state_dict": state}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
     return digest
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 NAME = "data"
 
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_show.add_argument("--root", default=None, help="folder holding the files of a file-based data set")
     p_show.add_argument("--seed", type=int, default=0, help="generation seed (procedural data sets)")
     p_show.set_defaults(func=_show)
-    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
 def _table(rows: list[list[str]]) -> str:

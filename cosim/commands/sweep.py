@@ -19,7 +19,6 @@ def register(subparsers) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use an existing Dask cluster, e.g. tcp://host:8786")
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="run even if the up-front estimate says a run is far too big for this machine")
     p.set_defaults(func=run)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
+import logging
 import platform
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,8 +12,10 @@ from pathlib import Path
 from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
-from cosim.results.publish import publish, remove_stale_workdirs
+from cosim.results.publish import check_outdir, publish, run_workdir
 from cosim.results.records import summarise, write_json
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,81 +26,101 @@ class RunResult:
     outdir: Path | None
 
 
-def _file_sha256(spec: str) -> str | None:
-    p = Path(spec)
-    if spec.startswith("builtin:") or not p.is_file():
-        return None
-    return hashlib.sha256(p.read_bytes()).hexdigest()
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
+                 force_outdir: bool = False) -> RunResult:
+    """Simulate `scenario`; publish the outputs atomically into `outdir` (if given); return the summary.
+
+    An `outdir` holding files cosim did not write is refused before anything runs (`force_outdir`:
+    write beside them); the earlier run in `outdir` stays complete until the new one replaces it.
+    """
+    if outdir is None:
+        with tempfile.TemporaryDirectory(prefix="cosim-run-") as tmp:
+            summary, _ = _simulate(scenario, Path(tmp), progress)
+            return RunResult(summary, None)
+    outdir = Path(outdir)
+    check_outdir(outdir, force_outdir)
+    with run_workdir(outdir.parent) as work:
+        log.info("run %s: temporary folder %s", scenario.name, work.path)
+        summary, world = _simulate(scenario, work.path / "run", progress)
+        _write_outputs(scenario, world, summary, work.path / "run")
+        publish(work, outdir, force_outdir)
+    log.info("run %s: published %s", scenario.name, outdir)
+    return RunResult(summary, outdir)
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
-    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
+def _simulate(scenario: Scenario, workdir: Path, progress: bool) -> tuple[dict, World]:
+    wall0 = time.perf_counter()
+    world = World(scenario, workdir)
+    log.info("run %s: %d devices in %d groups, %d edge servers, %g s simulated", scenario.name,
+             len(world.devices), len(scenario.devices), len(scenario.edge), scenario.duration_s)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
+                   bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
+
+        def tick(now: float) -> None:
+            bar.update(now - bar.n)
+    world.run(progress=tick if bar else None)
+    if bar:
+        bar.close()
+    log.info("run %s: simulated to t=%.3f s, %d events", scenario.name, world.env.now, world.events())
+    server_time_s = max(world.env.now, scenario.duration_s)
+    extra = {
+        "edge_utilization": {
+            name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
+        },
+        "edge_energy_j": {
+            name: world.server_profiles[name].idle_power_w * server_time_s
+            + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
+            * q.busy_s
+            for name, q in world.servers.items()
+        },
+        "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
+        "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
+        "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
+        "sim_time_s": world.env.now,
+        "events": world.events(),
+    }
+    summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
+                        scenario.deadline_ms / 1000.0, extra)
+    summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+    if world.detections is not None:
+        from cosim.detection.engine import add_detection_metrics
+        add_detection_metrics(summary, world.detections, workdir / "packets.parquet",
+                              [g.name for g in scenario.devices])
+    summary["wall_time_s"] = time.perf_counter() - wall0
+    return summary, world
+
+
+def manifest_of(scenario: Scenario, world: World | None = None) -> dict:
+    """The run manifest: the resolved scenario (only what was set: `cosim run manifest.json` replays
+    it), the content of every input file, the cosim version and source revision, the packages."""
+    from cosim.provenance import provenance
+
+    prov = provenance(scenario)
+    manifest = {
+        "scenario": scenario.model_dump(mode="json", exclude_unset=True),
+        "seed": scenario.seed,
+        "cosim_version": __version__,
+        "source": prov["source"],
+        "inputs": prov["inputs"],
+        "python": platform.python_version(),
+        "packages": _package_versions(),
+    }
+    if world is not None:
+        manifest["codecs"] = {spec: {"sha256": getattr(c.meta, "sha256", None)}
+                              for spec, c in world._codecs.items()}
+    return manifest
+
+
+def _write_outputs(scenario: Scenario, world: World, summary: dict, workdir: Path) -> None:
     from cosim.plots import run as plotting
 
-    wall0 = time.perf_counter()
-    if outdir is not None:
-        Path(outdir).parent.mkdir(parents=True, exist_ok=True)
-    parent = Path(outdir).parent if outdir else None
-    if parent is not None:
-        remove_stale_workdirs(parent)
-    workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
-    try:
-        world = World(scenario, workdir)
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
-                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
-
-            def tick(now: float) -> None:
-                bar.update(now - bar.n)
-        world.run(progress=tick if bar else None)
-        if bar:
-            bar.close()
-        server_time_s = max(world.env.now, scenario.duration_s)
-        extra = {
-            "edge_utilization": {
-                name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
-            },
-            "edge_energy_j": {
-                name: world.server_profiles[name].idle_power_w * server_time_s
-                + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
-                * q.busy_s
-                for name, q in world.servers.items()
-            },
-            "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
-            "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
-            "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
-            "sim_time_s": world.env.now,
-            "events": world.events(),
-        }
-        summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
-                            scenario.deadline_ms / 1000.0, extra)
-        summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
-        if world.detections is not None:
-            from cosim.detection.engine import add_detection_metrics
-            add_detection_metrics(summary, world.detections, workdir / "packets.parquet",
-                                  [g.name for g in scenario.devices])
-        summary["wall_time_s"] = time.perf_counter() - wall0
-        if outdir is None:
-            return RunResult(summary, None)
-        manifest = {
-            "scenario": scenario.model_dump(mode="json"),
-            "seed": scenario.seed,
-            "cosim_version": __version__,
-            "python": platform.python_version(),
-            "packages": _package_versions(),
-            "codecs": {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
-                       for spec, c in world._codecs.items()},
-        }
-        write_json(workdir / "summary.json", summary)
-        write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
-        publish(workdir, Path(outdir))
-        return RunResult(summary, Path(outdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    write_json(workdir / "summary.json", summary)
+    write_json(workdir / "manifest.json", manifest_of(scenario, world))
+    plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
 
 
 def _package_versions() -> dict[str, str]:

@@ -13,6 +13,7 @@ import simpy
 from cosim.config.profiles import load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
+from cosim.engine.ordering import InOrder
 from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
 from cosim.inference import Inference
@@ -43,10 +44,11 @@ class World:
         self._cache: dict[tuple, object] = {}
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
                                  deadline_s=scenario.deadline_ms / 1000.0)
+        self.in_order = InOrder(self.recorder.add)  # records in simulated end order (cosim.engine.ordering)
         self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
         if scenario.task == "detection":
             from cosim.detection.engine import detection_setup
-            self.detections, self.labels = detection_setup(scenario, self.dataset, self.recorder.add)
+            self.detections, self.labels = detection_setup(scenario, self.dataset, self.in_order.done)
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
@@ -112,7 +114,7 @@ class World:
                 self.media[s.name] = SharedChannel("aloha")
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
-                self._service_time(profile), self._on_served, self.recorder.add,
+                self._service_time(profile), self._on_served, self.in_order.lost,
             )
 
     def _service_time(self, profile) -> Callable[[list[Inference]], float]:
@@ -142,7 +144,7 @@ class World:
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
-                sink = self.detections.add if self.detections else self.recorder.add
+                sink = self.detections.add if self.detections else self.in_order.done
                 self.evaluators[v.evaluator_key] = v.make_evaluator(sink, sc.codec_batch)
         self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
         radio_sleep_mw = radio.sleep_current_ua * radio.supply_v / 1000.0
@@ -174,7 +176,7 @@ class World:
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
-                deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
+                deliver=self.servers[server_cfg.name].submit, lose=self.in_order.lost, stop_s=self.stop_s,
                 choose_variant=setup.choose,
             )
             slots[server_of[i]] += 1
@@ -223,6 +225,7 @@ class World:
 
     # -- running ---------------------------------------------------------------------------------
     def _on_served(self, inf: Inference) -> None:
+        self.in_order.ended(inf)
         self.group_evaluator[inf.group][inf.variant].submit(inf)
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
