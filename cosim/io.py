@@ -161,7 +161,8 @@ def foreign_entries(folder: Path, kind: str) -> list[str]:
     out = []
     for p in sorted(folder.rglob("*")):
         rel = p.relative_to(folder).as_posix()
-        if rel == MARKER or rel in ours or (p.is_dir() and not p.is_symlink() and rel in parents):
+        if rel == MARKER or rel in ours or (p.is_dir() and not p.is_symlink() and rel in parents) \
+                or any(rel.startswith(f"{o}/") for o in ours):  # an entry that is a folder covers its content
             continue
         if not any(rel.startswith(f"{o}/") for o in out):
             out.append(rel)

@@ -5,6 +5,7 @@ Every field documents its unit and default; `cosim schema` prints the JSON Schem
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -321,7 +322,7 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     def fix(p: str | None) -> str | None:
         if p is None or p.startswith("builtin:") or Path(p).is_absolute():
             return p
-        candidate = base / p
+        candidate = Path(os.path.abspath(base / p))  # absolute: a manifest replays from any folder
         return str(candidate) if candidate.exists() else p
 
     def fix_channel(ch):
