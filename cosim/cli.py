@@ -102,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     except CosimError as exc:
         print(f"cosim: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a path with a NUL byte reached the OS layer (argv can carry one)
+        if "embedded null" not in str(exc):
+            raise
+        print("cosim: error: a path given contains a NUL byte", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `cosim ... | head -1`: the reader is gone, end quietly
         _silence_stdout()
         return 0

@@ -95,6 +95,8 @@ def _parse(text: str) -> tuple[Any, dict[Loc, int]]:
 def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
     """Parse a YAML file safely; return the data and a map from key path to line number."""
     path = Path(path)
+    if "\x00" in str(path):
+        raise ScenarioError(f"{str(path)!r}: the path contains a NUL byte")
     try:
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):
