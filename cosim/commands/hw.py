@@ -29,7 +29,13 @@ def _profiles(paths: list[str]) -> list:
     from cosim.errors import ProfileError
 
     if not paths:
-        return [load_profile(i.path, i.kind) for i in list_profiles()]
+        from cosim.config.profiles import profiles_root
+
+        infos = list_profiles()
+        if not infos:  # a broken install or a wrong $COSIM_HW_PROFILES: say so, never an empty table
+            raise ProfileError(f"{profiles_root()}: no hardware profiles found (expected boards/, radios/, edge/ "
+                               "with *.yaml; check the installation or $COSIM_HW_PROFILES)")
+        return [load_profile(i.path, i.kind) for i in infos]
     out = []
     for text in paths:
         path = Path(text)
