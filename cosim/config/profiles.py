@@ -19,6 +19,7 @@ from typing import Any
 
 from cosim.channel.modulation import MODULATIONS  # the names `ber_from_snr_db` knows
 from cosim.errors import CosimError, ProfileError
+from cosim.suggest import did_you_mean
 from cosim.config.yamlio import line_for, load_yaml
 
 KINDS = ("board", "radio", "edge")
@@ -356,7 +357,8 @@ def resolve(spec: str | Path, kind: str | None = None) -> Path:
     what = f"{kind} profile" if kind else "profile"
     if not matches:
         known = ", ".join(i.name for i in list_profiles(kind=kind)) or "none"
-        raise ProfileError(f"unknown {what} {spec_s!r} (known: {known}; or give a path to a YAML file)")
+        hint = did_you_mean(spec_s, [i.name for i in list_profiles(kind=kind)])
+        raise ProfileError(f"unknown {what} {spec_s!r}{hint} (known: {known}; or give a path to a YAML file)")
     kinds = ", ".join(i.kind for i in matches)
     raise ProfileError(f"profile name {spec_s!r} is ambiguous ({kinds}); say which kind")
 
@@ -425,7 +427,7 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
     optional = set(_LORA_FIELDS) if kind == "radio" and not lora else set()
     for key in data:
         if key != "kind" and key not in text_fields and key not in num_fields:
-            raise fail((key,), "unknown field")
+            raise fail((key,), "unknown field" + did_you_mean(key, (*text_fields, *num_fields)))
     for key in text_fields + tuple(num_fields):
         if key not in data and key not in optional:
             raise fail((key,), "missing field")
@@ -453,7 +455,8 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
             raise fail((key,), f"expected {{value: NUMBER, source: TEXT, estimate: BOOL, note: TEXT}}, got {raw!r}")
         for sub in raw:
             if sub not in _SOURCED_KEYS:
-                raise fail((key, sub), f"unknown field (allowed: {', '.join(_SOURCED_KEYS)})")
+                raise fail((key, sub), f"unknown field{did_you_mean(sub, _SOURCED_KEYS)} (allowed: "
+                           f"{', '.join(_SOURCED_KEYS)})")
         for sub in ("value", "source"):
             if sub not in raw:
                 raise fail((key, sub), "missing field")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cosim.channel.processes import ChannelConfig
 from cosim.errors import ScenarioError
+from cosim.suggest import did_you_mean
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 
 MAX_DEVICES = 1_000_000
@@ -288,18 +290,41 @@ def validate_scenario(data: object, source: str, lines: dict | None = None) -> S
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        msg = err["msg"].removeprefix("Value error, ")
-        named = re.match(r"((?:devices|edge)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
-        if not loc and named:  # a cross-field check names its field: use it for the line too
-            loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
-            msg = msg[named.end():]
-        field = _format_loc(loc) or "(top level)"
-        line = line_for(lines or {}, loc)
-        where = f"{source}:{line}" if line else source
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ScenarioError(f"{where}: {field}: {msg}{more}") from None
+        raise ScenarioError("; ".join(_describe(err, source, lines or {}) for err in exc.errors())) from None
+
+
+def _describe(err: dict, source: str, lines: dict) -> str:
+    """One validation error as `file:line: field: message` (an unknown key with a "did you mean")."""
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    msg = err["msg"].removeprefix("Value error, ")
+    named = re.match(r"((?:devices|edge)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
+    if not loc and named:  # a cross-field check names its field: use it for the line too
+        loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
+        msg = msg[named.end():]
+    if err["type"] == "extra_forbidden" and loc:
+        msg += did_you_mean(loc[-1], _fields_at(loc[:-1]))
+    field = _format_loc(loc) or "(top level)"
+    line = line_for(lines, loc)
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {field}: {msg}"
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through lists, unions, Annotated, Optional)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _fields_at(loc: tuple) -> set[str]:
+    """Field names a mapping at `loc` in a scenario may have (all members of a union)."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        models = [m for model in models if part in model.model_fields
+                  for m in _models_in(model.model_fields[part].annotation)]
+    return {name for m in models for name in m.model_fields}
 
 
 def load_scenario(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:

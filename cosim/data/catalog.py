@@ -89,7 +89,9 @@ def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Da
     key = name.strip().lower().replace("_", "-")
     key = _ALIASES.get(key, key)
     if key not in entries:
-        raise DataError(f"unknown data set {name!r}; known: {', '.join(entries)}")
+        from cosim.suggest import did_you_mean
+
+        raise DataError(f"unknown data set {name!r}{did_you_mean(key, entries)}; known: {', '.join(entries)}")
     entry = entries[key]
     if not entry.info.needs_root:
         return _load_builtin(key, int(seed) if entry.seeded else 0)

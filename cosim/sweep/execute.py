@@ -228,7 +228,13 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
         line = line_for(lines, loc[:2])
         where = f"{path}:{line}" if line else str(path)
         fieldname = ".".join(str(p) for p in loc) or "(top level)"
-        raise ScenarioError(f"{where}: {fieldname}: {err['msg'].removeprefix('Value error, ')}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden" and len(loc) == 1:
+            from cosim.suggest import did_you_mean
+
+            names = [f.alias or n for n, f in SweepFile.model_fields.items()]
+            msg += did_you_mean(loc[0], names)
+        raise ScenarioError(f"{where}: {fieldname}: {msg}") from None
     try:
         axes = _axes(spec)
         varied = {p for paths, _ in axes for p in paths}
