@@ -19,6 +19,8 @@ from cosim.suggest import did_you_mean
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 
 MAX_DEVICES = 1_000_000
+MAX_GROUPS = 32_767  # the records' `group` column is int16
+MAX_SERVERS = 1_024
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
 
 
@@ -33,7 +35,7 @@ class PeriodicWorkload(Strict):
 
     kind: Literal["periodic"] = "periodic"
     period_s: float = Field(gt=0, le=86_400 * 365, description="sensing period, s")
-    jitter_s: float = Field(0.0, ge=0, description="uniform jitter half-width, s (default 0)")
+    jitter_s: float = Field(0.0, ge=0, le=86_400 * 365, description="uniform jitter half-width, s (default 0)")
 
     @model_validator(mode="after")
     def _jitter_below_period(self) -> PeriodicWorkload:
@@ -78,7 +80,7 @@ class DiscPlacement(Strict):
 
     kind: Literal["disc"]
     radius_m: float = Field(gt=0, le=1e6, description="disc radius, m")
-    min_m: float = Field(1.0, gt=0, description="smallest distance, m (default 1)")
+    min_m: float = Field(1.0, gt=0, le=1e6, description="smallest distance, m (default 1)")
 
 
 class AreaPlacement(Strict):
@@ -90,7 +92,7 @@ class AreaPlacement(Strict):
     kind: Literal["area"]
     x_m: tuple[Coordinate, Coordinate] = Field(description="x range [min, max] on the site plan, m")
     y_m: tuple[Coordinate, Coordinate] = Field(description="y range [min, max] on the site plan, m")
-    min_m: float = Field(1.0, gt=0, description="smallest distance to a gateway, m (default 1)")
+    min_m: float = Field(1.0, gt=0, le=1e6, description="smallest distance to a gateway, m (default 1)")
 
     @model_validator(mode="after")
     def _ordered(self) -> AreaPlacement:
@@ -139,7 +141,7 @@ class StrategyOptions(Strict):
 class DeviceGroup(Strict):
     """A group of identical devices: board, radio, strategy, workload and placement."""
 
-    name: str = Field(description="group name, used in results")
+    name: str = Field(min_length=1, max_length=200, description="group name, used in results")
     count: int = Field(gt=0, le=MAX_DEVICES, description="number of devices")
     board: str = Field("stm32l476", description="board profile name or path (default stm32l476)")
     radio: str = Field("ble-1m", description="radio profile name or path (default ble-1m)")
@@ -173,7 +175,7 @@ class CsmaMedium(Strict):
     """Non-persistent CSMA: sense, back off a random time while busy; overlapping starts collide."""
 
     kind: Literal["csma"]
-    backoff_max_ms: float = Field(10.0, gt=0, description="largest random back-off, ms (default 10)")
+    backoff_max_ms: float = Field(10.0, gt=0, le=60_000, description="largest random back-off, ms (default 10)")
     max_attempts: int = Field(8, ge=1, le=64, description="carrier-sense attempts before a drop (default 8)")
 
 
@@ -208,7 +210,7 @@ BerEstimate = Annotated[OracleEstimate | PilotEstimate, Field(discriminator="kin
 class EdgeServer(Strict):
     """An edge server: profile, workers, batching, queue and the medium its gateway uses."""
 
-    name: str = Field("edge", description="server name")
+    name: str = Field("edge", min_length=1, max_length=200, description="server name")
     position_m: tuple[Coordinate, Coordinate] = Field(
         (0.0, 0.0), description="gateway position (x, y) on the site plan, m; used by `area` placements "
         "(default 0, 0)")
@@ -233,11 +235,11 @@ class Scenario(Strict):
         "classification", description="what the codec infers: classification (accuracy) or detection "
         "(mAP; needs a detection codec and a data set with boxes)")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
-    deadline_ms: float = Field(1000.0, gt=0, description="end-to-end deadline, ms (default 1000)")
+    deadline_ms: float = Field(1000.0, gt=0, le=86_400_000 * 365, description="end-to-end deadline, ms (default 1000)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
     codec_batch: int = Field(256, ge=1, le=65_536, description="decoder batch size, samples (default 256)")
-    devices: list[DeviceGroup] = Field(min_length=1)
-    edge: list[EdgeServer] = Field(min_length=1)
+    devices: list[DeviceGroup] = Field(min_length=1, max_length=MAX_GROUPS)
+    edge: list[EdgeServer] = Field(min_length=1, max_length=MAX_SERVERS)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
