@@ -103,6 +103,19 @@ def check_user_path(text: str | os.PathLike, what: str) -> Path:
     return Path(text)
 
 
+def probe_writable(out: Path, option: str) -> None:
+    """OutputError unless a file can be written at `out` (its folder is created, a probe file written
+    and removed): checked before long work, not after it."""
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out.parent, prefix=".cosim-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"{option} {out}: cannot write there ({exc.strerror or exc})") from None
+
+
 def check_plain_name(name: str, what: str) -> str:
     """`name` if it can be a single file name (no separators, not `.`/`..`, not hidden, not too long)."""
     problem = None

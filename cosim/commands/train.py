@@ -61,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from cosim.data import load_dataset
     from cosim.errors import CosimError
 
-    if args.channels < 1 or args.epochs < 1 or args.pretrain_epochs < 0 or args.decoder_width < 1:
-        raise CosimError("--channels, --epochs and --decoder-width must be positive, "
-                         "--pretrain-epochs non-negative")
+    check_options(args)
     torch.set_num_threads(max(1, args.threads))
     backbone_state = None
     if args.backbone_from:
@@ -117,10 +115,54 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+INT_RANGES = {"channels": (1, 1024), "epochs": (1, 100_000), "pretrain_epochs": (0, 100_000),
+              "decoder_width": (1, 4096), "batch_size": (1, 65_536), "kernel": (1, 64), "threads": (1, 256),
+              "seed": (0, 2**63 - 1)}
+FLOAT_RANGES = {"lr": (0.0, 10.0), "stage2_lr": (0.0, 10.0), "pretrain_lr": (0.0, 10.0),
+                "centre_lr_scale": (0.0, 100.0), "anneal": (0.0, 100.0)}
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Every option in range and the output writable, before any training (CosimError naming the option)."""
+    import math
+
+    from cosim.errors import CosimError
+    from cosim.io import check_user_path, probe_writable
+
+    for name, (lo, hi) in INT_RANGES.items():
+        v = getattr(args, name)
+        if v is not None and not lo <= v <= hi:
+            raise CosimError(f"--{name.replace('_', '-')} {v}: must be in {lo}..{hi}")
+    for name, (lo, hi) in FLOAT_RANGES.items():
+        v = getattr(args, name)
+        if v is not None and not (math.isfinite(v) and lo < v <= hi):
+            raise CosimError(f"--{name.replace('_', '-')} {v}: must be a finite number in ({lo:g}, {hi:g}]")
+    if len(args.name) > 200:
+        raise CosimError("--name: longer than 200 characters")
+    out = check_user_path(args.out, "--out")
+    if out.is_dir():
+        raise CosimError(f"--out {out}: is a folder, expected a checkpoint file name")
+    probe_writable(out, "--out")  # before the training, not after it
+
+
+def _refuse_non_finite(model, metrics: dict, out: Path) -> None:
+    """A diverged training (NaN or infinite weights) is refused, never saved."""
+    import torch
+
+    from cosim.errors import CosimError
+
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CosimError(f"--out {out}: training diverged ({len(bad)} weight tensors hold NaN or infinite "
+                         f"values, e.g. {bad[0]}); nothing saved: lower --lr or change --seed")
+
+
 def _save_and_report(args, cfg, result, codec, seconds: float, metrics: dict, metric: str, bers, stats) -> None:
     """Save the trained codec with its metrics and print what was written and how well it does."""
     from cosim.codec.checkpoint import save_checkpoint
     from cosim.codec.train import config_dict
+
+    _refuse_non_finite(result.model, metrics, args.out)
 
     save_checkpoint(args.out, result.model, config_dict(cfg), metrics)
     m = codec.meta

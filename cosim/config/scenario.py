@@ -229,6 +229,10 @@ class Scenario(Strict):
     name: str = Field("scenario", description="scenario name")
     seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (default 0)")
     duration_s: float = Field(gt=0, le=86_400 * 365, description="simulated sensing time, s")
+    drain_limit_s: float = Field(
+        86_400.0, gt=0, le=86_400 * 365, description="longest simulated time after duration_s to finish the "
+        "inferences still in flight (backlogs, duty-cycle queues), s; those unfinished then are reported in "
+        "summary `drain` (default 86400)")
     dataset: str = Field("digits", description="data set the devices sense (default digits)")
     dataset_root: str | None = Field(None, description="directory of file-based data sets")
     task: Literal["classification", "detection"] = Field(

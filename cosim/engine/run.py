@@ -81,6 +81,7 @@ def _simulate(scenario: Scenario, workdir: Path, progress: bool) -> tuple[dict, 
         "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
         "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
         "sim_time_s": world.env.now,
+        "drain": _drain_report(scenario, world),
         "events": world.events(),
     }
     summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
@@ -92,6 +93,18 @@ def _simulate(scenario: Scenario, workdir: Path, progress: bool) -> tuple[dict, 
                               [g.name for g in scenario.devices])
     summary["wall_time_s"] = time.perf_counter() - wall0
     return summary, world
+
+
+def _drain_report(scenario: Scenario, world: World) -> dict:
+    """Whether the drain after duration_s hit `drain_limit_s`, and how many sensed inferences were then
+    still unfinished (not in packets.parquet: queued on a device or edge server, or on the air)."""
+    sensed = sum(d.inferences for d in world.devices)
+    unfinished = sensed - world.recorder.count
+    reached = world.drain_limit_reached
+    if reached:
+        log.warning("run %s: stopped %g s after sensing ended (drain_limit_s) with %d inferences unfinished",
+                    scenario.name, scenario.drain_limit_s, unfinished)
+    return {"limit_s": scenario.drain_limit_s, "limit_reached": bool(reached), "unfinished": int(unfinished)}
 
 
 def manifest_of(scenario: Scenario, world: World | None = None) -> dict:

@@ -57,6 +57,7 @@ class World:
         self.server_profiles = {}
         self.media = {}
         self.stop_s = scenario.duration_s
+        self.drain_limit_reached = False
         self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
         self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
                           for g in scenario.devices]
@@ -237,7 +238,11 @@ class World:
                 self.env.run(until=self.stop_s * k / steps)
                 if progress:
                     progress(self.env.now)
-            self.env.run()
+            limit_s = self.stop_s + self.scenario.drain_limit_s  # the drain is bounded (engine/run.py reports)
+            peek, step = self.env.peek, self.env.step
+            while peek() <= limit_s:
+                step()
+            self.drain_limit_reached = peek() != float("inf")
             for evaluator in self.evaluators.values():
                 evaluator.flush()
         self.recorder.close()
