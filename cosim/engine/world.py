@@ -137,7 +137,10 @@ class World:
             strategy = get_strategy(group.strategy)
         except KeyError as exc:
             raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
-        setup = strategy.setup(self, group.codec or sc.codec, group)
+        try:
+            setup = strategy.setup(self, group.codec or sc.codec, group)
+        except ValueError as exc:  # e.g. adaptive variants whose frames cannot hold the pilot bits
+            raise ScenarioError(f"{where}: {exc}") from None
         variants = setup.all_variants()
         server_of, distances = self._attached[gi]
         plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
