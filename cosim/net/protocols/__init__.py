@@ -1,0 +1,13 @@
+"""The radio protocols' own time and energy (connection events, receive windows, CCA, RRC, beacons).
+
+One module per protocol; the radio profile's `phy` chooses it and its timers are profile fields with
+sources. `protocol_costs(radio, arq)` returns what one inference pays beyond its frames' airtime and
+what the radio pays in the background while the device sleeps (`ProtocolCosts`).
+"""
+
+from cosim.net.protocols.base import PROTOCOLS, Protocol, ProtocolCosts, protocol_costs, protocol_fields
+
+# importing the modules registers them
+from cosim.net.protocols import ble, ieee802154, lorawan, nbiot, wifi  # noqa: E402,F401
+
+__all__ = ["PROTOCOLS", "Protocol", "ProtocolCosts", "protocol_costs", "protocol_fields"]
