@@ -503,7 +503,9 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
         raise fail(("kind",), f"this is a {kind} profile, expected a {want} profile")
     num_fields = dict(_NUM_FIELDS[kind])
     protocol_keys: set[str] = set()
-    if kind == "radio" and isinstance(data.get("phy"), str):
+    if kind == "radio" and data.get("phy") not in PHYS:
+        raise fail(("phy",), f"must be one of {', '.join(PHYS)}, got {data.get('phy')!r}")
+    if kind == "radio":
         protocol = _protocol_specs(data["phy"])
         protocol_keys = set(protocol)
         num_fields.update(protocol)
