@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Callable, Iterator
 from importlib import metadata
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 from cosim.errors import CosimError
 
