@@ -94,7 +94,8 @@ def _energy_breakdown(summary, names, path: Path) -> Path:
         bottom += vals
     ax.set_ylabel("device energy per inference (mJ)")
     ax.set_title("Energy per inference by phase")
-    ax.legend()
+    if phases:
+        ax.legend()
     return _save(fig, path)
 
 

@@ -7,7 +7,4 @@ what the radio pays in the background while the device sleeps (`ProtocolCosts`).
 
 from cosim.net.protocols.base import PROTOCOLS, Protocol, ProtocolCosts, protocol_costs, protocol_fields
 
-# importing the modules registers them
-from cosim.net.protocols import ble, ieee802154, lorawan, nbiot, wifi  # noqa: E402,F401
-
 __all__ = ["PROTOCOLS", "Protocol", "ProtocolCosts", "protocol_costs", "protocol_fields"]

@@ -6,16 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-PROTOCOLS: dict[str, type[Protocol]] = {}  # radio phy -> protocol class
+from cosim.registry import Registry
+
+# radio phy -> protocol class; plug-ins register through the `cosim.protocols` entry-point group
+PROTOCOLS: Registry = Registry("protocol", group="cosim.protocols", builtins=tuple(
+    f"cosim.net.protocols.{m}" for m in ("ble", "ieee802154", "lorawan", "nbiot", "wifi")))
 
 
 def register(phy: str):
     """Class decorator: the protocol of radios whose profile says `phy: <phy>`."""
 
     def wrap(cls: type[Protocol]) -> type[Protocol]:
-        PROTOCOLS[phy] = cls
         cls.phy = phy
-        return cls
+        return PROTOCOLS.register(phy)(cls)
 
     return wrap
 
@@ -66,11 +69,9 @@ class Protocol:
 
 def protocol_fields(phy: str) -> Mapping[str, str]:
     """The profile fields (name -> unit) of the protocol of `phy` (empty when it has none)."""
-    cls = PROTOCOLS.get(phy)
-    return cls.FIELDS if cls else {}
+    return PROTOCOLS.get(phy).FIELDS if phy in PROTOCOLS else {}
 
 
 def protocol_costs(radio, arq: bool) -> ProtocolCosts:
     """The costs of `radio`'s protocol for an inference sent with or without ARQ."""
-    cls = PROTOCOLS.get(radio.phy)
-    return cls(radio).costs(arq) if cls else ProtocolCosts()
+    return PROTOCOLS.get(radio.phy)(radio).costs(arq) if radio.phy in PROTOCOLS else ProtocolCosts()
