@@ -369,10 +369,11 @@ _SOURCED_KEYS = ("value", "source", "estimate", "note")
 
 
 def _protocol_specs(phy: str | None) -> dict[str, _Num]:
-    """The numeric fields the protocol of `phy` adds to a radio profile (all >= 0)."""
+    """The numeric fields the protocol of `phy` adds to a radio profile (>= 0; levels in dB may be negative)."""
     from cosim.net.protocols import protocol_fields
 
-    return {k: _Num(unit, strict=False) for k, unit in protocol_fields(phy or "").items()}
+    return {k: _Num(unit, minimum=None if unit == "dB" else 0.0, strict=False)
+            for k, unit in protocol_fields(phy or "").items()}
 
 
 def unit_of(kind: str, field_name: str, phy: str | None = None) -> str:

@@ -19,6 +19,7 @@ from cosim.inference import Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
 from cosim.node.device import Device, LinkPlan
+from cosim.net.protocols import link_radio
 from cosim.node.energy import EnergyModel
 from cosim.node.edge import EdgeQueue
 from cosim.results.records import GroupFacts, Recorder
@@ -138,8 +139,17 @@ class World:
         setup = strategy.setup(self, group.codec or sc.codec, group)
         variants = setup.all_variants()
         server_of, distances = self._attached[gi]
-        plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
-                             for v in variants) for k in sorted(set(server_of))}
+        plans_at: dict[tuple[int, str], tuple[LinkPlan, ...]] = {}  # (server, radio of the device's link)
+
+        def plans_for(k: int, link_radio_: object) -> tuple[LinkPlan, ...]:
+            key = (k, link_radio_.name)
+            if key not in plans_at:
+                plans_at[key] = tuple(self._link_plan(group, board, link_radio_, v, self.media[sc.edge[k].name],
+                                                      where) for v in variants)
+            return plans_at[key]
+
+        for k in sorted(set(server_of)):
+            plans_for(k, radio)
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
@@ -166,9 +176,13 @@ class World:
         for i in range(group.count):
             server_cfg = sc.edge[server_of[i]]
             channel, channel_key = channels[server_of[i]]
-            plans = plans_at[server_of[i]]
-            pilot_bits = plans[0].pilot_bits
             link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
+            used = link_radio(radio, getattr(link, "mean_snr_db", None))  # NB-IoT: its coverage level's radio
+            if used is not radio:  # the same draws, the SNR gained by repetition combining
+                link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), used,
+                                         float(distances[i]))
+            plans = plans_for(server_of[i], used)
+            pilot_bits = plans[0].pilot_bits
             sample_rng = python_stream(sc.seed, "samples", i)
             n = self.n_samples
             device = Device(

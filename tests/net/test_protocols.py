@@ -113,3 +113,34 @@ def test_engine_bills_the_lorawan_windows_and_the_nbiot_cycle(tmp_path):
     assert (c["t_arrive_s"] - c["t_sense_s"] >= 0.3556).all()
     assert math.isclose(summary["device_energy_mj_per_inference"],
                         sum(v for v in by_phase.values() if v is not None), rel_tol=1e-9)
+
+
+def test_nbiot_coverage_enhancement_repeats_as_snr_falls():
+    from cosim.net.protocols import link_radio
+
+    radio = load_radio("nbiot")
+    assert link_radio(radio, 0.0) is radio and link_radio(radio, None) is radio  # CE level 0
+    ce1 = link_radio(radio, -10.0)  # between -4.55 and -14.55 dB: 8 repetitions
+    assert ce1.airtime_s(100) == pytest.approx(8 * radio.airtime_s(100))
+    assert ce1.tx_power_dbm == pytest.approx(23 + 10 * math.log10(8))  # +9.03 dB of combining gain
+    assert ce1.protocol["nprach_ms"] == pytest.approx(8 * 5.6)
+    setup_ce1 = dict(protocol_costs(ce1, arq=False).phases_mj)["setup"]
+    assert setup_ce1 == pytest.approx(8 * 5.6e-3 * 200 * 3.3 + 0.4 * 30 * 3.3)
+    ce2 = link_radio(radio, -20.0)
+    assert ce2.airtime_s(100) == pytest.approx(128 * radio.airtime_s(100))
+
+
+def test_cell_edge_nbiot_devices_pay_for_repetitions(tmp_path):
+    data = {
+        "name": "t", "seed": 4, "duration_s": 600.0, "codec": "builtin:digits", "deadline_ms": 600_000,
+        "devices": [{"name": "g", "count": 40, "board": "stm32l4r5", "radio": "nbiot",
+                     "workload": {"kind": "periodic", "period_s": 300.0},
+                     "placement": {"kind": "disc", "radius_m": 3000, "min_m": 30}}],
+        "edge": [{"name": "e", "profile": "x86-gpu", "channel": {"kind": "snr", "exponent": 3.5, "sigma_db": 8.0}}],
+    }
+    run_scenario(validate_scenario(data, "test"), tmp_path / "o")
+    c = {k: v.to_numpy() for k, v in zip(pq.read_table(tmp_path / "o" / "packets.parquet").column_names,
+                                          pq.read_table(tmp_path / "o" / "packets.parquet").columns)}
+    per_attempt = c["tx_mj"] / c["tx_attempts"]
+    levels = np.unique(np.round(per_attempt / per_attempt.min()))
+    assert set(levels) <= {1.0, 8.0, 128.0} and len(levels) >= 2  # CE0 and repeated levels both occur

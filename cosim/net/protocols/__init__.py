@@ -5,6 +5,13 @@ sources. `protocol_costs(radio, arq)` returns what one inference pays beyond its
 what the radio pays in the background while the device sleeps (`ProtocolCosts`).
 """
 
-from cosim.net.protocols.base import PROTOCOLS, Protocol, ProtocolCosts, protocol_costs, protocol_fields
+from cosim.net.protocols.base import (
+    PROTOCOLS,
+    Protocol,
+    ProtocolCosts,
+    link_radio,
+    protocol_costs,
+    protocol_fields,
+)
 
-__all__ = ["PROTOCOLS", "Protocol", "ProtocolCosts", "protocol_costs", "protocol_fields"]
+__all__ = ["PROTOCOLS", "Protocol", "ProtocolCosts", "link_radio", "protocol_costs", "protocol_fields"]

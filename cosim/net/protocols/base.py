@@ -57,6 +57,12 @@ class Protocol:
     def costs(self, arq: bool) -> ProtocolCosts:  # pragma: no cover - every protocol overrides it
         raise NotImplementedError
 
+    def for_link(self, mean_snr_db: float | None):
+        """The radio a device with this mean SNR (dB; None: the channel has no SNR) transmits with.
+
+        The profile's radio unless the protocol adapts to coverage (NB-IoT repetitions)."""
+        return self.radio
+
     # helpers: radio powers, mW
     @property
     def rx_mw(self) -> float:
@@ -70,6 +76,11 @@ class Protocol:
 def protocol_fields(phy: str) -> Mapping[str, str]:
     """The profile fields (name -> unit) of the protocol of `phy` (empty when it has none)."""
     return PROTOCOLS.get(phy).FIELDS if phy in PROTOCOLS else {}
+
+
+def link_radio(radio, mean_snr_db: float | None):
+    """The radio `radio`'s protocol uses on a link of mean SNR `mean_snr_db` (see `Protocol.for_link`)."""
+    return PROTOCOLS.get(radio.phy)(radio).for_link(mean_snr_db) if radio.phy in PROTOCOLS else radio
 
 
 def protocol_costs(radio, arq: bool) -> ProtocolCosts:
