@@ -57,9 +57,9 @@ class Inference:
         self.t_arrive = -1.0
         self.t_service = -1.0
         self.t_done = -1.0
-        self.ber = 0.0  # true channel BER, mean over the payload bits of every frame attempt
+        self.ber = 0.0  # true channel BER, mean over every frame attempt
         self.ber_est = 0.0  # receiver's BER estimate, mean over the payload bits of frames received
-        self.ber_bits = 0  # weights of the two means while they are accumulated
+        self.ber_bits = 0  # weights of the two means while they are accumulated (attempts; bits)
         self.est_bits = 0
         self.bit_errors = 0
         self.positions: list[int] | None = None  # payload bit positions flipped, if any

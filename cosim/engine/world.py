@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,22 +154,21 @@ class World:
         for prev_servers, _ in self._attached[:gi]:
             for k in prev_servers:
                 slots[k] += 1
-        channels = {}  # per server: the channel its devices in this group see, and its stream key
-        for k in set(server_of):
-            channel = group.channel or sc.edge[k].channel
-            channels[k] = channel, json.dumps(channel.model_dump(mode="json"), sort_keys=True)
         for i in range(group.count):
             server_cfg = sc.edge[server_of[i]]
-            channel, channel_key = channels[server_of[i]]
+            channel = group.channel or server_cfg.channel
             plans = plans_at[server_of[i]]
             pilot_bits = plans[0].pilot_bits
-            link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
-            sample_rng = python_stream(sc.seed, "samples", i)
+            # every stream is keyed by the device's identity (group name, index): devices are independent,
+            # and a `compare:` variant (same seed, same groups) sees the very same device
+            who = ("channel", group.name, i) if channel.scope == "device" else ("gateway-channel", server_cfg.name)
+            link = channel.make_link(python_stream(sc.seed, *who), radio, float(distances[i]))
+            sample_rng = python_stream(sc.seed, "samples", group.name, i)
             n = self.n_samples
             device = Device(
                 env=self.env, index=first_index + i, group=gi, plans=plans, link=link,
                 medium=self.media[server_cfg.name], slot=slots[server_of[i]],
-                next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
+                next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", group.name, i)),
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),

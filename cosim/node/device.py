@@ -190,8 +190,8 @@ class Device:
         ber = self.link.ber_at(t)
         errs = error_positions(self.err_rng, header + bits + pilot_bits, ber)
         air = plan.frame_airtime_s[k]
-        inf.ber += ber * bits
-        inf.ber_bits += bits
+        inf.ber += ber  # the record's `ber`: mean channel BER over its frame attempts
+        inf.ber_bits += 1
         inf.tx_attempts += 1
         inf.tx_mj += air * plan.tx_mj_per_s
         inf.active_s += air

@@ -18,7 +18,7 @@ def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path
     """Write the run figures as PNG into `outdir` (+ a per-group comparison if there are several
     groups); return their paths."""
     outdir.mkdir(parents=True, exist_ok=True)
-    cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber"]
+    cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber", "tx_attempts"]
     t = pq.read_table(packets, columns=cols)
     d = {c: t.column(c).to_numpy() for c in cols}
     names = [g.name for g in groups]
@@ -107,13 +107,14 @@ def _over_time(d, names, path: Path, bins: int = 50) -> Path:
         idx = np.clip(np.digitize(d["t_sense_s"][m], edges) - 1, 0, bins - 1)
         count = np.bincount(idx, minlength=bins)
         delivered = d["lost"][m] == 0
-        ber = np.bincount(idx[delivered], weights=d["ber"][m][delivered], minlength=bins)
-        n_del = np.bincount(idx[delivered], minlength=bins)
+        attempts = d["tx_attempts"][m].astype(np.float64)  # BER over every frame attempt, lost ones too
+        ber = np.bincount(idx, weights=d["ber"][m] * attempts, minlength=bins)
+        n_att = np.bincount(idx, weights=attempts, minlength=bins)
         correct = np.bincount(idx, weights=(delivered & (d["pred"][m] == d["label"][m])), minlength=bins)
         with np.errstate(invalid="ignore", divide="ignore"):
-            ax1.plot(mid, ber / n_del, label=name)
+            ax1.plot(mid, ber / n_att, label=name)
             ax2.plot(mid, correct / count, label=name)
-    ax1.set_ylabel("mean BER")
+    ax1.set_ylabel("mean BER (all attempts)")
     ax1.set_yscale("symlog", linthresh=1e-5)
     ax2.set_ylabel("accuracy (delivered & correct)")
     ax2.set_xlabel("simulated time (s)")

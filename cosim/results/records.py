@@ -127,7 +127,8 @@ class _Tally:
         self.n = self.n_del = self.correct = self.correct_on_time = self.on_time = 0
         self.lost = dict.fromkeys(LOST_REASONS, 0)
         self.sums = dict.fromkeys(_SUMMED, 0.0)
-        self.ber_sum = 0.0
+        self.ber_sum = 0.0  # sum of delivered records' BER
+        self.attempt_ber_sum = 0.0  # sum over records of BER x frame attempts
         self.latency_s: list[np.ndarray] = []
 
     def add(self, cols: dict[str, np.ndarray], latency: np.ndarray, delivered: np.ndarray,
@@ -142,6 +143,7 @@ class _Tally:
         for c in _SUMMED:
             self.sums[c] += cols[c].sum()
         self.ber_sum += cols["ber"][delivered].sum()
+        self.attempt_ber_sum += float(np.dot(cols["ber"], cols["tx_attempts"]))
         self.latency_s.append(latency[delivered])
 
     def metrics(self, groups: list[GroupFacts], window_s: float, lat_ms: np.ndarray | None = None) -> dict:
@@ -181,7 +183,9 @@ class _Tally:
             "battery_life_days": (battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
             "bits_on_air_per_inference": per("bits_on_air"),
             "frames_per_inference": per("tx_attempts"),
-            "mean_ber": float(self.ber_sum / n_del) if n_del else None,
+            # the channel BER every frame attempt met (lost inferences too), and the delivered-only mean
+            "mean_ber": float(self.attempt_ber_sum / sums["tx_attempts"]) if sums["tx_attempts"] else None,
+            "delivered_mean_ber": float(self.ber_sum / n_del) if n_del else None,
         }
 
 
@@ -235,6 +239,7 @@ def summarise(
         for c in _SUMMED:
             overall.sums[c] += t.sums[c]
         overall.ber_sum += t.ber_sum
+        overall.attempt_ber_sum += t.attempt_ber_sum
     group_lat = [_latency_ms(t) for t in tallies]
     all_lat = group_lat[0] if len(group_lat) == 1 else np.concatenate(group_lat) if group_lat else np.empty(0)
     out = overall.metrics(groups, window_s, all_lat)
