@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,10 +25,21 @@ from cosim.rng import numpy_stream, python_stream
 from cosim.strategies.base import get_strategy
 
 
+def receiver_policy(group: DeviceGroup, setup, where: str) -> str:
+    """The group's receiver policy for corrupted payloads: its `receiver_policy`, else the strategy's
+    default (`drop` for a bit-exact strategy with ARQ, `deliver` otherwise)."""
+    policy = group.receiver_policy or ("drop" if setup.exact and setup.arq else "deliver")
+    if policy == "deliver" and setup.requires_exact:
+        raise ScenarioError(f"{where}.receiver_policy: strategy {group.strategy!r} needs bit-exact payloads "
+                            f"(a corrupted JPEG stream cannot be decoded): use drop")
+    return policy
+
+
 class World:
     """One simulated deployment, built from a validated Scenario."""
 
-    def __init__(self, scenario: Scenario, workdir: Path) -> None:
+    def __init__(self, scenario: Scenario, workdir: Path, variant: str | None = None) -> None:
+        """`variant`: the name of the `compare:` variant this World simulates (its records carry it)."""
         from cosim.codec.checkpoint import load_codec
         from cosim.data import load_dataset
 
@@ -41,7 +53,7 @@ class World:
         self._encoded: dict[str, np.ndarray] = {}
         self._cache: dict[tuple, object] = {}
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
-                                 deadline_s=scenario.deadline_ms / 1000.0)
+                                 deadline_s=scenario.deadline_ms / 1000.0, variant=variant)
         self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
         if scenario.task == "detection":
             from cosim.detection.engine import detection_setup
@@ -50,6 +62,7 @@ class World:
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
         self.devices: list[Device] = []
+        self.receiver_policies: dict[str, str] = {}  # group name -> `deliver` or `drop`
         self.servers: dict[str, EdgeQueue] = {}
         self.server_profiles = {}
         self.media = {}
@@ -120,7 +133,7 @@ class World:
         edge_macs = self._edge_macs
 
         def service_s(batch: list[Inference]) -> float:
-            return t0 + t1_per_mac * sum(edge_macs[inf.group][inf.variant] for inf in batch)
+            return t0 + t1_per_mac * sum(edge_macs[inf.group][inf.codec_variant] for inf in batch)
 
         return service_s
 
@@ -134,7 +147,9 @@ class World:
         except KeyError as exc:
             raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
         setup = strategy.setup(self, group.codec or sc.codec, group)
-        variants = setup.all_variants()
+        policy = receiver_policy(group, setup, where)
+        self.receiver_policies[group.name] = policy
+        variants = tuple(dataclasses.replace(v, exact=policy == "drop") for v in setup.all_variants())
         server_of, distances = self._attached[gi]
         plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
                              for v in variants) for k in sorted(set(server_of))}
@@ -221,7 +236,7 @@ class World:
 
     # -- running ---------------------------------------------------------------------------------
     def _on_served(self, inf: Inference) -> None:
-        self.group_evaluator[inf.group][inf.variant].submit(inf)
+        self.group_evaluator[inf.group][inf.codec_variant].submit(inf)
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
         """Run to the end of sensing, then drain every inference still in flight."""

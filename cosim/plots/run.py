@@ -19,9 +19,11 @@ def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path
     groups); return their paths."""
     outdir.mkdir(parents=True, exist_ok=True)
     cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber", "tx_attempts"]
-    t = pq.read_table(packets, columns=cols)
+    t = pq.read_table(packets, columns=cols + (["variant"] if "variants" in summary else []))
     d = {c: t.column(c).to_numpy() for c in cols}
     names = [g.name for g in groups]
+    if "variants" in summary:
+        names, summary = _by_variant(d, t.column("variant"), names, summary)
     paths = [
         _latency_cdf(d, names, outdir / "latency_cdf.png"),
         _energy_breakdown(summary, names, outdir / "energy_breakdown.png"),
@@ -31,6 +33,21 @@ def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path
     if len(names) > 1:
         paths.append(_group_comparison(summary, names, outdir / "group_comparison.png"))
     return paths
+
+
+def _by_variant(d: dict, variant, names: list[str], summary: dict) -> tuple[list[str], dict]:
+    """A `compare:` run: one series per (variant, group), shown where groups are (`d["group"]` renumbered
+    in place); returns the series' names and a summary whose `groups` are the series."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    variants = list(summary["variants"])
+    v = pc.index_in(variant.cast(pa.string()), value_set=pa.array(variants)).to_numpy(zero_copy_only=False)
+    d["group"] = v.astype(np.int64) * len(names) + d["group"]
+    series = [(vn, gn) for vn in variants for gn in names]
+    labels = [vn if len(names) == 1 else f"{vn}/{gn}" for vn, gn in series]
+    groups = {label: summary["variants"][vn]["groups"][gn] for label, (vn, gn) in zip(labels, series)}
+    return labels, {**summary, "groups": groups}
 
 
 COMPARED = (  # (summary key path, axis label) of the per-group comparison figure

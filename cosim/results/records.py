@@ -28,7 +28,7 @@ COLUMNS = {
     "t_service_s": pa.float64(), "t_done_s": pa.float64(), "ber": pa.float64(), "ber_est": pa.float64(),
     "bit_errors": pa.int32(), "frames": pa.int16(), "tx_attempts": pa.int16(), "bits_on_air": pa.int32(),
     "sense_mj": pa.float64(), "compute_mj": pa.float64(), "tx_mj": pa.float64(), "rx_mj": pa.float64(),
-    "active_s": pa.float64(), "variant": pa.int8(),
+    "active_s": pa.float64(), "codec_variant": pa.int8(),
 }
 _ATTRS = tuple(name.removesuffix("_s") if name.startswith("t_") else name for name in COLUMNS)
 _ROW = operator.attrgetter(*_ATTRS)  # Inference -> tuple of the COLUMNS values
@@ -36,6 +36,8 @@ _ROW_DTYPE = np.dtype([(name, typ.to_pandas_dtype()) for name, typ in COLUMNS.it
 # Derived at flush from the columns above: edge queue wait (s, -1 when not served) and whether the
 # inference counts as right in `accuracy` (delivered, on time and the prediction equals the label).
 DERIVED = {"queue_wait_s": pa.float64(), "correct": pa.bool_()}
+# The `compare:` variant a record belongs to (its name; null in a run without variants).
+VARIANT = pa.dictionary(pa.int8(), pa.string())
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -57,14 +59,15 @@ class Recorder:
     """Collects finished inferences column by column and streams them to a Parquet file."""
 
     def __init__(self, path: Path, group_names: list[str], chunk_rows: int = 65_536,
-                 deadline_s: float = math.inf) -> None:
+                 deadline_s: float = math.inf, variant: str | None = None) -> None:
         self.path = Path(path)
+        self.variant = variant
         self.deadline_s = deadline_s
         self.group_names = group_names
         self.chunk_rows = chunk_rows
         self.rows: list[tuple] = []  # one tuple of COLUMNS values per inference
         self.count = 0
-        schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()))
+        schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()) + [("variant", VARIANT)])
         self.writer = pq.ParquetWriter(self.path, schema, compression="zstd")
         self.schema = schema
 
@@ -81,6 +84,9 @@ class Recorder:
         table = np.fromiter(rows, dtype=_ROW_DTYPE, count=len(rows))  # rows -> columns in C
         arrays = [pa.array(np.ascontiguousarray(table[name]), type=typ) for name, typ in COLUMNS.items()]
         arrays.extend(self._derived(dict(zip(COLUMNS, arrays, strict=True))))
+        arrays.append(pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(len(rows), dtype=np.int8), mask=np.full(len(rows), self.variant is None)),
+            pa.array([self.variant or ""], type=pa.string())))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.count += len(rows)
 
