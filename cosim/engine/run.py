@@ -14,6 +14,7 @@ from pathlib import Path
 from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
+from cosim.errors import CosimError
 from cosim.results.publish import publish, remove_stale_workdirs
 from cosim.results.records import GroupFacts, summarise, write_json
 
@@ -121,8 +122,15 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
             for k, (name, sc) in enumerate(variants):
                 part = workdir / f".variant-{k}"
                 part.mkdir()
-                runs.append(_simulate(sc, name, part, progress))
-            summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
+                try:
+                    runs.append(_simulate(sc, name, part, progress))
+                except CosimError as exc:
+                    raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
+            if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
+                os.replace(runs[0].packets, workdir / "packets.parquet")
+                summary, facts = {**runs[0].summary, "variants": {runs[0].name: runs[0].summary}}, runs[0].facts
+            else:
+                summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
         summary["wall_time_s"] = time.perf_counter() - wall0
         if outdir is None:
             return RunResult(summary, None)
