@@ -135,3 +135,14 @@ def test_a_variant_that_cannot_build_is_refused_before_running(tmp_path):
         "devices.0.receiver_policy": "deliver"}}]
     with pytest.raises(ScenarioError, match=r"compare\.1 \(variant 'jpeg-deliver'\).*receiver_policy.*bit-exact"):
         check_scenario(validate_scenario(data, "test"))
+
+
+def test_console_table_has_a_row_per_variant(compared, capsys):
+    from cosim.report.console import print_summary
+
+    summary, _, _ = compared
+    print_summary(summary)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("variant/group")
+    assert [line.split()[0] for line in lines[2:2 + len(VARIANTS)]] == [v["name"] for v in VARIANTS]
+    assert "semanticnn: e " in lines[-1]  # edge utilisation per variant
