@@ -149,8 +149,8 @@ class _Tally:
         for c in _SUMMED:
             self.sums[c] += cols[c].sum()
         self.ber_sum += cols["ber"][delivered].sum()
-        # fsum: exactly rounded, so the result does not depend on the order records were written in
-        self.attempt_ber_sum += math.fsum((cols["ber"] * cols["tx_attempts"]).tolist())
+        # summed sorted: the result does not depend on the order the records were written in
+        self.attempt_ber_sum += float(np.sort(cols["ber"] * cols["tx_attempts"]).sum())
         self.latency_s.append(latency[delivered])
 
     def metrics(self, groups: list[GroupFacts], window_s: float, lat_ms: np.ndarray | None = None) -> dict:
