@@ -305,9 +305,11 @@ class Scenario(Strict):
         data.pop("compare", None)
         for path, value in v.set.items():
             head = path.split(".")[0]
-            if head in ("compare", "seed"):
-                raise ValueError(f"{where}: {path}: a variant may not change {head!r} (variants share the "
+            if head == "seed":
+                raise ValueError(f"{where}: {path}: a variant may not change 'seed' (variants share the "
                                  f"seed: that is what makes them comparable)")
+            if head == "compare":
+                raise ValueError(f"{where}: {path}: a variant may not change 'compare'")
             try:
                 apply_override(data, path.split("."), copy.deepcopy(value), f"variant {v.name!r}")
             except ScenarioError as exc:
