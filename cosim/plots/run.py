@@ -31,7 +31,8 @@ def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path
         _device_accuracy(d, names, outdir / "device_accuracy.png"),
     ]
     if len(names) > 1:
-        paths.append(_group_comparison(summary, names, outdir / "group_comparison.png"))
+        title = "Variants side by side" if "variants" in summary else "Groups side by side"
+        paths.append(_group_comparison(summary, names, outdir / "group_comparison.png", title))
     return paths
 
 
@@ -59,7 +60,7 @@ COMPARED = (  # (summary key path, axis label) of the per-group comparison figur
 )
 
 
-def _group_comparison(summary, names, path: Path) -> Path:
+def _group_comparison(summary, names, path: Path, title: str = "Groups side by side") -> Path:
     """One horizontal bar panel per headline metric, one bar per group (e.g. strategies side by side)."""
     fig, axes = plt.subplots(1, len(COMPARED), figsize=(3.0 * len(COMPARED), 0.9 + 0.32 * len(names)),
                              sharey=True)
@@ -81,7 +82,7 @@ def _group_comparison(summary, names, path: Path) -> Path:
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
-    fig.suptitle("Groups side by side")
+    fig.suptitle(title)
     return _save(fig, path)
 
 
