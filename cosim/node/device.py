@@ -224,7 +224,7 @@ class Device:
         receiver policy is `drop` and its payload failed the CRC (only reached without ARQ: with ARQ such
         a frame is not acknowledged and is sent again)."""
         if self.plan.exact and out.payload_errors:
-            inf.lost = LOST_PAYLOAD
+            inf.lost = inf.lost or LOST_PAYLOAD  # the first reason an inference was lost stays
             return
         bits = self.plan.frame_payload_bits[k]
         inf.frames += 1
