@@ -146,3 +146,21 @@ def test_console_table_has_a_row_per_variant(compared, capsys):
     assert lines[0].startswith("variant/group")
     assert [line.split()[0] for line in lines[2:2 + len(VARIANTS)]] == [v["name"] for v in VARIANTS]
     assert "semanticnn: e " in lines[-1]  # edge utilisation per variant
+
+
+def test_cosim_run_names_the_variant_that_fails_and_writes_nothing(tmp_path, capsys):
+    import yaml
+
+    from cosim.cli import main
+
+    data = scenario(duration_s=1.0, compare=[{"name": "ok"}, {"name": "jpeg", "set": {
+        "devices.0.strategy": "raw", "devices.0.strategy_options": {"jpeg_quality": 50},
+        "devices.0.receiver_policy": "deliver"}}])
+    data["devices"][0]["count"] = 2
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["run", str(path), "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "compare.1 (variant 'jpeg'): devices.0.receiver_policy:" in err and str(path) in err
+    assert not (tmp_path / "out" / "summary.json").exists()
