@@ -36,7 +36,7 @@ def test_two_groups_on_one_aloha_gateway_contend_as_one_load_of_independent_devi
                        dict(g, name="b", count=counts[1], board="stm32u575",
                             workload={"kind": "poisson", "rate_hz": rate_hz})]
     data["edge"][0]["medium"] = {"kind": "aloha"}
-    summary, c = run(data, tmp_path)
+    summary, _ = run(data, tmp_path)
     n = summary["inferences"]
     g_offered = n * airtime_s / 20.0  # the load actually offered (Poisson count over the window)
     assert abs(g_offered - load) < 0.02
