@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import platform
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -12,8 +14,9 @@ from pathlib import Path
 from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
+from cosim.errors import CosimError
 from cosim.results.publish import check_outdir, publish, run_workdir
-from cosim.results.records import summarise, write_json
+from cosim.results.records import GroupFacts, summarise, write_json
 
 log = logging.getLogger(__name__)
 
@@ -26,38 +29,30 @@ class RunResult:
     outdir: Path | None
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
-                 force_outdir: bool = False) -> RunResult:
-    """Simulate `scenario`; publish the outputs atomically into `outdir` (if given); return the summary.
+@dataclass(frozen=True)
+class _Simulated:
+    """One World's results: its summary, group facts, records file and facts for the manifest."""
 
-    An `outdir` holding files cosim did not write is refused before anything runs (`force_outdir`:
-    write beside them); the earlier run in `outdir` stays complete until the new one replaces it.
-    """
-    if outdir is None:
-        with tempfile.TemporaryDirectory(prefix="cosim-run-") as tmp:
-            summary, _ = _simulate(scenario, Path(tmp), progress)
-            return RunResult(summary, None)
-    outdir = Path(outdir)
-    check_outdir(outdir, force_outdir)
-    with run_workdir(outdir.parent) as work:
-        log.info("run %s: temporary folder %s", scenario.name, work.path)
-        summary, world = _simulate(scenario, work.path / "run", progress)
-        _write_outputs(scenario, world, summary, work.path / "run")
-        publish(work, outdir, force_outdir)
-    log.info("run %s: published %s", scenario.name, outdir)
-    return RunResult(summary, outdir)
+    name: str | None  # the `compare:` variant, None without variants
+    scenario: Scenario
+    summary: dict
+    facts: list[GroupFacts]
+    packets: Path
+    policies: dict[str, str]  # group name -> receiver policy
+    codecs: dict[str, dict]
 
 
-def _simulate(scenario: Scenario, workdir: Path, progress: bool) -> tuple[dict, World]:
-    wall0 = time.perf_counter()
-    world = World(scenario, workdir)
+def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: bool) -> _Simulated:
+    """Build and run one World into `workdir`; summarise its records."""
+    world = World(scenario, workdir, variant)
     log.info("run %s: %d devices in %d groups, %d edge servers, %g s simulated", scenario.name,
              len(world.devices), len(scenario.devices), len(scenario.edge), scenario.duration_s)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
+        desc = scenario.name if variant is None else f"{scenario.name}/{variant}"
+        bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=desc,
                    bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
 
         def tick(now: float) -> None:
@@ -84,15 +79,23 @@ def _simulate(scenario: Scenario, workdir: Path, progress: bool) -> tuple[dict, 
         "drain": _drain_report(scenario, world),
         "events": world.events(),
     }
-    summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
-                        scenario.deadline_ms / 1000.0, extra)
+    packets = workdir / "packets.parquet"
+    summary = summarise(packets, world.group_facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
     summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+    _add_policies(summary, world.receiver_policies)
     if world.detections is not None:
         from cosim.detection.engine import add_detection_metrics
-        add_detection_metrics(summary, world.detections, workdir / "packets.parquet",
-                              [g.name for g in scenario.devices])
-    summary["wall_time_s"] = time.perf_counter() - wall0
-    return summary, world
+        add_detection_metrics(summary, world.detections, packets, [g.name for g in scenario.devices])
+    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None)} for spec, c in world._codecs.items()}
+    return _Simulated(variant, scenario, summary, world.group_facts, packets, dict(world.receiver_policies),
+                      codecs)
+
+
+def _add_policies(summary: dict, policies: dict[str, str | None]) -> None:
+    """The receiver policy of every group, in the summary and in each group's entry."""
+    summary["receiver_policy"] = dict(policies)
+    for name, policy in policies.items():
+        summary["groups"][name]["receiver_policy"] = policy
 
 
 def _drain_report(scenario: Scenario, world: World) -> dict:
@@ -107,13 +110,63 @@ def _drain_report(scenario: Scenario, world: World) -> dict:
     return {"limit_s": scenario.drain_limit_s, "limit_reached": bool(reached), "unfinished": int(unfinished)}
 
 
-def manifest_of(scenario: Scenario, world: World | None = None) -> dict:
-    """The run manifest: the resolved scenario (only what was set: `cosim run manifest.json` replays
-    it), the content of every input file, the cosim version and source revision, the packages."""
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
+                 force_outdir: bool = False) -> RunResult:
+    """Simulate `scenario` (each `compare:` variant in its own World from the same seed); publish the
+    outputs atomically into `outdir` (if given); return the summary.
+
+    An `outdir` holding files cosim did not write is refused before anything runs (`force_outdir`:
+    write beside them); the earlier run in `outdir` stays complete until the new one replaces it.
+    """
+    if outdir is None:
+        with tempfile.TemporaryDirectory(prefix="cosim-run-") as tmp:
+            summary, _, _ = _run_variants(scenario, Path(tmp), progress)
+            return RunResult(summary, None)
+    outdir = Path(outdir)
+    check_outdir(outdir, force_outdir)
+    with run_workdir(outdir.parent) as work:
+        log.info("run %s: temporary folder %s", scenario.name, work.path)
+        workdir = work.path / "run"
+        summary, runs, facts = _run_variants(scenario, workdir, progress)
+        _write_outputs(scenario, runs, summary, facts, workdir)
+        publish(work, outdir, force_outdir)
+    log.info("run %s: published %s", scenario.name, outdir)
+    return RunResult(summary, outdir)
+
+
+def _run_variants(scenario: Scenario, workdir: Path, progress: bool
+                  ) -> tuple[dict, list[_Simulated], list[GroupFacts]]:
+    """Run the scenario (or each of its `compare:` variants) into `workdir`: summary, runs, group facts."""
+    wall0 = time.perf_counter()
+    variants = scenario.variants()
+    if variants[0][0] is None:
+        runs = [_simulate(scenario, None, workdir, progress)]
+        summary, facts = runs[0].summary, runs[0].facts
+    else:
+        runs = []
+        for k, (name, sc) in enumerate(variants):
+            part = workdir / f".variant-{k}"
+            part.mkdir()
+            try:
+                runs.append(_simulate(sc, name, part, progress))
+            except CosimError as exc:
+                raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
+        if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
+            os.replace(runs[0].packets, workdir / "packets.parquet")
+            summary, facts = {**runs[0].summary, "variants": {runs[0].name: runs[0].summary}}, runs[0].facts
+        else:
+            summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
+    summary["wall_time_s"] = time.perf_counter() - wall0
+    return summary, runs, facts
+
+
+def manifest_of(scenario: Scenario) -> dict:
+    """The run manifest's provenance: the resolved scenario (only what was set, so `cosim run
+    manifest.json` replays it), the content of every input file, the cosim version and source revision."""
     from cosim.provenance import provenance
 
     prov = provenance(scenario)
-    manifest = {
+    return {
         "scenario": scenario.model_dump(mode="json", exclude_unset=True),
         "seed": scenario.seed,
         "cosim_version": __version__,
@@ -122,18 +175,74 @@ def manifest_of(scenario: Scenario, world: World | None = None) -> dict:
         "python": platform.python_version(),
         "packages": _package_versions(),
     }
-    if world is not None:
-        manifest["codecs"] = {spec: {"sha256": getattr(c.meta, "sha256", None)}
-                              for spec, c in world._codecs.items()}
-    return manifest
 
 
-def _write_outputs(scenario: Scenario, world: World, summary: dict, workdir: Path) -> None:
+def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: dict, facts: list[GroupFacts],
+                   workdir: Path) -> None:
+    """summary.json, manifest.json and figures/ beside packets.parquet in `workdir`."""
     from cosim.plots import run as plotting
 
+    manifest = {**manifest_of(scenario), "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
+                "receiver_policy": summary["receiver_policy"]}
+    if runs[0].name is not None:
+        manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
+                                         "receiver_policy": r.policies} for r in runs}
+        for r in runs:
+            if r.packets.parent != workdir:
+                shutil.rmtree(r.packets.parent)
     write_json(workdir / "summary.json", summary)
-    write_json(workdir / "manifest.json", manifest_of(scenario, world))
-    plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
+    write_json(workdir / "manifest.json", manifest)
+    plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures")
+
+
+def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[dict, list[GroupFacts]]:
+    """The summary of a `compare:` run: each variant's summary under `variants`, and the overall metrics
+    pooled over every variant's records (a group's devices counted once per variant); the records of
+    every variant merged into `packets` (column `variant`)."""
+    _merge_records([r.packets for r in runs], packets)
+    facts = []
+    for gi, first in enumerate(runs[0].facts):  # variants keep the same groups (names and counts)
+        fs = [r.facts[gi] for r in runs]
+        facts.append(GroupFacts(
+            name=first.name, devices=sum(f.devices for f in fs),
+            sleep_mw=sum(f.sleep_mw for f in fs) / len(fs), battery_mwh=sum(f.battery_mwh for f in fs) / len(fs),
+            payload_bits=round(sum(f.payload_bits for f in fs) / len(fs))))
+    extras = [r.summary for r in runs]
+    extra = {
+        "edge_utilization": _pool([e["edge_utilization"] for e in extras], mean=True),
+        "edge_energy_j": _pool([e["edge_energy_j"] for e in extras]),
+        "collisions": _pool([e["collisions"] for e in extras]),
+        "decoder_calls": _pool([e["decoder_calls"] for e in extras]),
+        "decoder_cache_hits": _pool([e["decoder_cache_hits"] for e in extras]),
+        "sim_time_s": max(e["sim_time_s"] for e in extras),
+        "drain": {"limit_s": scenario.drain_limit_s,
+                  "limit_reached": any(e["drain"]["limit_reached"] for e in extras),
+                  "unfinished": sum(e["drain"]["unfinished"] for e in extras)},
+        "events": sum(e["events"] for e in extras),
+    }
+    summary = summarise(packets, facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
+    summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+    policies = {g.name: {r.policies[g.name] for r in runs} for g in facts}
+    _add_policies(summary, {g: p.pop() if len(p) == 1 else None for g, p in policies.items()})
+    summary["variants"] = {r.name: r.summary for r in runs}
+    return summary, facts
+
+
+def _merge_records(parts: list[Path], out: Path) -> None:
+    """Concatenate record files of one schema into `out`, one row group at a time."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(out, pq.read_schema(parts[0]), compression="zstd") as writer:
+        for part in parts:
+            pf = pq.ParquetFile(part)
+            for i in range(pf.num_row_groups):
+                writer.write_table(pf.read_row_group(i))
+
+
+def _pool(dicts: list[dict], mean: bool = False) -> dict:
+    """Per key, the sum (or mean) over the variants' values."""
+    keys = dict.fromkeys(k for d in dicts for k in d)
+    return {k: sum(d.get(k, 0) for d in dicts) / (len(dicts) if mean else 1) for k in keys}
 
 
 def _package_versions() -> dict[str, str]:

@@ -23,7 +23,8 @@ from cosim.errors import DataError
 from cosim.io import atomic_write
 
 RUN_COLUMNS = ("replication", "seed", "status", "error", "key")
-DROPPED_SUMMARY_KEYS = ("scenario", "seed")  # the sweep knows them; `seed` is a run column already
+DROPPED_SUMMARY_KEYS = ("scenario", "seed", "variants")  # the sweep knows them (`seed` is a run column,
+# and a sweep run simulates one `compare:` variant, whose name is its `variant` parameter)
 PARAMS_META = b"cosim.sweep.params"
 
 
