@@ -8,22 +8,32 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
-from reliability_fixtures import ROOT
 
 from cosim.config.scenario import load_scenario
 from cosim.engine.run import run_scenario
 
-COMPARE = ROOT / "scenarios" / "compare-strategies.yaml"
+MULTI = """
+name: multi
+seed: 7
+duration_s: 12
+deadline_ms: 1000
+devices:
+  - {name: semanticnn, count: 12, strategy: semanticnn}
+  - {name: b1, count: 12, strategy: semanticnn, codec: "builtin:digits-b1"}
+  - {name: b4, count: 12, strategy: semanticnn, codec: "builtin:digits-b4"}
+  - {name: split-int8, count: 12, strategy: split-int8}
+  - {name: raw, count: 12, strategy: raw}
+edge:
+  - name: gateway
+    channel: {kind: gilbert-elliott, ber_good: 1.0e-5, ber_bad: 0.05, mean_good_s: 2.0, mean_bad_s: 2.0}
+"""
 HOW_NOT_WHAT = ("wall_time_s", "decoder_calls", "decoder_cache_hits")  # how the work was done
 
 
 def _run(tmp_path, batch: int):
-    keep = [0, 4, 6, 7, 9]  # semanticnn, -b1, -b4, split-int8 (ARQ), raw: four evaluators
-    sets = ["duration_s=12", f"codec_batch={batch}", "edge.0.channel.ber_bad=0.05",
-            "edge.0.channel.mean_good_s=2"]
-    scenario = load_scenario(COMPARE, sets)
-    groups = [g.model_copy(update={"count": 12}) for i, g in enumerate(scenario.devices) if i in keep]
-    scenario = scenario.model_copy(update={"devices": groups})
+    path = tmp_path / "multi.yaml"  # five groups, four evaluators (codecs) flushing at different moments
+    path.write_text(MULTI)
+    scenario = load_scenario(path, [f"codec_batch={batch}"])
     out = tmp_path / f"b{batch}"
     run_scenario(scenario, out)
     summary = json.loads((out / "summary.json").read_text())
