@@ -65,6 +65,9 @@ def one_line(text: str) -> str:
                    if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
 
 
+INTERRUPTED = "cosim: interrupted; outputs already written are complete, nothing partial was kept"
+
+
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
@@ -111,8 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except KeyboardInterrupt:
-        print("cosim: interrupted; outputs already written are complete, nothing partial was kept",
-              file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    except ImportError as exc:  # Ctrl-C or SIGTERM landed in a C extension's import: still an interrupt
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        print(INTERRUPTED, file=sys.stderr)
         return 130
 
 

@@ -41,4 +41,4 @@ def test_profiles_found_through_the_package():
 
     assert profiles_root().resolve() == (PKG / "hw_profiles").resolve()
     kinds = {i.kind for i in list_profiles()}
-    assert kinds == {"board", "radio", "edge"}
+    assert {"board", "radio", "edge"} <= kinds
