@@ -90,7 +90,7 @@ def latency_ecdf(rec: Records) -> Figure:
     """ECDF of end-to-end latency over all sensed inferences (lost ones never arrive, so a curve ends at
     the delivered fraction), the deadline marked, lost and late shares in the legend."""
     n = len(rec.names)
-    fig, ax = new_figure(width_for(n), 2.4)
+    fig, ax = new_figure(width_for(n), 2.2 + _room(n, 1))
     scale, unit = _time_unit(rec.latency_s)
     colours = _colours(rec)
     all_lat = []
@@ -120,8 +120,18 @@ def latency_ecdf(rec: Records) -> Figure:
     ax.set_xlabel(f"end-to-end latency ({unit})")
     ax.set_ylabel("fraction of sensed inferences")
     ax.set_title("Latency ECDF (curves end at the delivered fraction)")
-    legend_outside(fig, ax, "right" if n > 4 else "below")
+    legend_outside(fig, ax, _where(n))
     return fig
+
+
+def _where(n: int) -> str:
+    """Legend beside the axes on a page-wide figure (many series), below on a column-wide one."""
+    return "right" if width_for(n) > COLUMN_IN else "below"
+
+
+def _room(n: int, extra: int = 0) -> float:
+    """Height (in) a below-the-axes legend of n + extra one-column entries needs; 0 for one beside."""
+    return 0.0 if _where(n) == "right" else 0.13 * (n + extra)
 
 
 def _num(v: float) -> str:
@@ -148,7 +158,7 @@ def over_time(rec: Records, manifest: dict) -> Figure:
     channel too), the Gilbert-Elliott state levels where the channel has them, and the task metric per
     bin with its 95 % Wilson band."""
     n = len(rec.names)
-    fig, (ax1, ax2) = new_figure(width_for(n), 3.6, 2, 1, sharex=True)
+    fig, (ax1, ax2) = new_figure(width_for(n), 3.4 + _room(n, 2), 2, 1, sharex=True)
     t = rec.t_sense_s
     span = float(np.nanmax(t)) if len(t) and np.isfinite(t).any() else 1.0
     width = nice_width(span)
@@ -188,13 +198,13 @@ def over_time(rec: Records, manifest: dict) -> Figure:
         ax1.set_ylim(pos.min() / 1.5, pos.max() * 1.5)  # state levels off the frame
     tidy_axis(ax1, "y")
     ax1.set_ylabel("channel BER\n(mean over frame attempts)")
-    ax1.set_title(f"Channel BER and {metric_name(rec)} over time ({width:g} s bins)")
+    ax1.set_title(f"Channel BER and {metric_name(rec)} over time")
     ax2.set_ylim(-0.02, 1.02)
     tidy_axis(ax2, "y")
     tidy_axis(ax2, "x")
     ax2.set_ylabel(f"{metric_name(rec)}\nper {width:g} s bin")
-    ax2.set_xlabel(f"simulated time (s); band: 95 % Wilson interval")
-    legend_outside(fig, ax1, "right" if n > 2 else "below")
+    ax2.set_xlabel("simulated time (s); band: 95 % Wilson interval")
+    legend_outside(fig, ax1, _where(n))
     return fig
 
 
@@ -256,7 +266,7 @@ def device_accuracy(rec: Records, summary: dict) -> Figure:
     """ECDF of per-device accuracy with the summary's definition (lost or late = wrong), each device
     weighted by its inferences, so the ECDF's mean is the summary's accuracy (box recall for detection)."""
     n = len(rec.names)
-    fig, ax = new_figure(width_for(n), 2.4)
+    fig, ax = new_figure(width_for(n), 2.2 + _room(n))
     colours = _colours(rec)
     for i, name in enumerate(rec.names):
         score, weight = per_device(rec, i)
@@ -277,7 +287,7 @@ def device_accuracy(rec: Records, summary: dict) -> Figure:
     ax.set_xlabel(f"per-device {what} (lost or late = wrong)")
     ax.set_ylabel("fraction of inferences\n(devices weighted)")
     ax.set_title(f"Per-device {what}; {_summary_metric(rec, summary)}")
-    legend_outside(fig, ax, "right" if n > 2 else "below")
+    legend_outside(fig, ax, _where(n))
     return fig
 
 
@@ -298,7 +308,7 @@ def distance_bins(d: np.ndarray, max_bins: int = 10) -> tuple[np.ndarray, np.nda
 def vs_distance(rec: Records) -> Figure:
     """The task metric and the delivery ratio per distance bin, 95 % Wilson error bars."""
     n = len(rec.names)
-    fig, (ax1, ax2) = new_figure(width_for(n), 3.4, 2, 1, sharex=True)
+    fig, (ax1, ax2) = new_figure(width_for(n), 3.2 + _room(n), 2, 1, sharex=True)
     d = rec.position["distance_m"]
     idx, centres = distance_bins(d)
     colours = _colours(rec)
@@ -319,9 +329,9 @@ def vs_distance(rec: Records) -> Figure:
         ax.set_ylabel(what)
         tidy_axis(ax, "y")
     tidy_axis(ax2, "x")
-    ax2.set_xlabel("distance to gateway (m); error bars: 95 % Wilson interval")
-    ax1.set_title(f"{metric_name(rec).capitalize()} and delivery against distance")
-    legend_outside(fig, ax1, "right" if n > 2 else "below")
+    ax2.set_xlabel("distance to gateway (m)")
+    ax1.set_title(f"{metric_name(rec).capitalize()} and delivery vs distance (95 % Wilson)")
+    legend_outside(fig, ax1, _where(n))
     return fig
 
 
@@ -364,7 +374,7 @@ def site_map(rec: Records, manifest: dict) -> Figure:
             ax.scatter([gx], [gy], marker="^", s=40, c="k", zorder=3,
                        label="gateway" if ax is axes[0] and gname == gateways(manifest)[0][0] else None)
             ax.annotate(gname, (gx, gy), xytext=(3, 3), textcoords="offset points", fontsize=6)
-        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_aspect("equal", adjustable="box")
         ax.set_xlabel("x (m)")
         ax.set_title(f"coloured by {what}")
         tidy_axis(ax, "x")
