@@ -20,5 +20,7 @@ def wilson(successes, trials, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
         lo = np.clip(centre - half, 0.0, 1.0)
         hi = np.clip(centre + half, 0.0, 1.0)
+    lo = np.where(k <= 0, 0.0, lo)  # exact at the ends (rounding left 1 - 1e-16)
+    hi = np.where(k >= n, 1.0, hi)
     bad = ~(n > 0)
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)

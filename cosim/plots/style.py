@@ -169,8 +169,11 @@ def new_figure(width_in: float, height_in: float, *args, **kwargs):
 
 
 def save(fig, path: Path, form: FigureFormat = FigureFormat()) -> Path:
-    """Write `fig` to `path` with the format's suffix; close it; return the path."""
-    path = Path(path).with_suffix("." + form.fmt)
+    """Write `fig` to `path` with the format's suffix (replacing a .png/.pdf/.svg one); close it; return
+    the path."""
+    path = Path(path)
+    path = path.with_suffix("." + form.fmt) if path.suffix[1:] in FORMATS else path.with_name(
+        f"{path.name}.{form.fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format=form.fmt, dpi=form.dpi)
     plt.close(fig)
