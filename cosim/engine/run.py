@@ -33,8 +33,10 @@ def _file_sha256(spec: str) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
-    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
+                 figures=None) -> RunResult:
+    """Simulate `scenario`; write outputs atomically into `outdir` (if given), figures in the
+    `figures` FigureFormat (default PNG); return the summary."""
     from cosim.plots import run as plotting
 
     wall0 = time.perf_counter()
@@ -96,7 +98,8 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
         }
         write_json(workdir / "summary.json", summary)
         write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
+        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures",
+                             **({"form": figures} if figures is not None else {}))
         publish(workdir, Path(outdir))
         return RunResult(summary, Path(outdir))
     finally:

@@ -81,6 +81,17 @@ def _colours(rec: Records) -> list:
     return palette(len(rec.names))
 
 
+ECDF_POINTS = 4000  # steps drawn per curve: finer than a printed figure resolves, small as a vector
+
+
+def _thin(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most ECDF_POINTS evenly spaced steps of a sorted curve (first and last kept)."""
+    if len(x) <= ECDF_POINTS:
+        return x, y
+    idx = np.unique(np.linspace(0, len(x) - 1, ECDF_POINTS).astype(int))
+    return x[idx], y[idx]
+
+
 def _time_unit(values_s: np.ndarray) -> tuple[float, str]:
     finite = values_s[np.isfinite(values_s)]
     return (1.0, "s") if len(finite) and finite.max() >= 10.0 else (1000.0, "ms")
@@ -102,8 +113,8 @@ def latency_ecdf(rec: Records) -> Figure:
         late = (rec.delivered[m] & ~rec.on_time[m]).sum() / total if total else 0.0
         label = f"{name} (lost {lost:.1%}, late {late:.1%})"
         if len(lat):
-            y = np.arange(1, len(lat) + 1) / total
-            ax.step(np.r_[lat[0], lat], np.r_[0.0, y], where="post", color=colours[i],
+            xs, y = _thin(lat, np.arange(1, len(lat) + 1) / total)
+            ax.step(np.r_[xs[0], xs], np.r_[0.0, y], where="post", color=colours[i],
                     ls=linestyle(i, n), label=label)
             all_lat.append(lat)
         else:
