@@ -101,7 +101,7 @@ def latency_ecdf(rec: Records) -> Figure:
     """ECDF of end-to-end latency over all sensed inferences (lost ones never arrive, so a curve ends at
     the delivered fraction), the deadline marked, lost and late shares in the legend."""
     n = len(rec.names)
-    fig, ax = new_figure(width_for(n), 2.2 + _room(n, 1))
+    fig, ax = new_figure(width_for(n), 2.2)
     scale, unit = _time_unit(rec.latency_s)
     colours = _colours(rec)
     all_lat = []
@@ -130,23 +130,13 @@ def latency_ecdf(rec: Records) -> Figure:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"end-to-end latency ({unit})")
     ax.set_ylabel("fraction of sensed inferences")
-    ax.set_title("Latency ECDF (curves end at the delivered fraction)")
-    legend_outside(fig, ax, _where(n))
+    ax.set_title("Latency ECDF (a curve ends at its delivered share)")
+    legend_outside(fig, ax)
     return fig
 
 
-def _where(n: int) -> str:
-    """Legend beside the axes on a page-wide figure (many series), below on a column-wide one."""
-    return "right" if width_for(n) > COLUMN_IN else "below"
-
-
-def _room(n: int, extra: int = 0) -> float:
-    """Height (in) a below-the-axes legend of n + extra one-column entries needs; 0 for one beside."""
-    return 0.0 if _where(n) == "right" else 0.13 * (n + extra)
-
-
 def _num(v: float) -> str:
-    return f"{v:.3g}"
+    return f"{int(v):,}" if v >= 1000 and v == int(v) else f"{v:.3g}"
 
 
 def nice_width(span: float, bins: int = 40) -> float:
@@ -169,7 +159,7 @@ def over_time(rec: Records, manifest: dict) -> Figure:
     channel too), the Gilbert-Elliott state levels where the channel has them, and the task metric per
     bin with its 95 % Wilson band."""
     n = len(rec.names)
-    fig, (ax1, ax2) = new_figure(width_for(n), 3.4 + _room(n, 2), 2, 1, sharex=True)
+    fig, (ax1, ax2) = new_figure(width_for(n), 3.4, 2, 1, sharex=True)
     t = rec.t_sense_s
     span = float(np.nanmax(t)) if len(t) and np.isfinite(t).any() else 1.0
     width = nice_width(span)
@@ -215,7 +205,7 @@ def over_time(rec: Records, manifest: dict) -> Figure:
     tidy_axis(ax2, "x")
     ax2.set_ylabel(f"{metric_name(rec)}\nper {width:g} s bin")
     ax2.set_xlabel("simulated time (s); band: 95 % Wilson interval")
-    legend_outside(fig, ax1, _where(n))
+    legend_outside(fig, ax1)
     return fig
 
 
@@ -259,7 +249,7 @@ def energy_by_phase(rec: Records, summary: dict) -> Figure:
     tidy_axis(ax, "x")
     ax.set_xlabel("device energy per inference (mJ)")
     ax.set_title("Energy per inference by phase")
-    legend_outside(fig, ax, "below")
+    legend_outside(fig, ax)
     return fig
 
 
@@ -277,7 +267,7 @@ def device_accuracy(rec: Records, summary: dict) -> Figure:
     """ECDF of per-device accuracy with the summary's definition (lost or late = wrong), each device
     weighted by its inferences, so the ECDF's mean is the summary's accuracy (box recall for detection)."""
     n = len(rec.names)
-    fig, ax = new_figure(width_for(n), 2.2 + _room(n))
+    fig, ax = new_figure(width_for(n), 2.2)
     colours = _colours(rec)
     for i, name in enumerate(rec.names):
         score, weight = per_device(rec, i)
@@ -298,7 +288,7 @@ def device_accuracy(rec: Records, summary: dict) -> Figure:
     ax.set_xlabel(f"per-device {what} (lost or late = wrong)")
     ax.set_ylabel("fraction of inferences\n(devices weighted)")
     ax.set_title(f"Per-device {what}; {_summary_metric(rec, summary)}")
-    legend_outside(fig, ax, _where(n))
+    legend_outside(fig, ax)
     return fig
 
 
@@ -319,7 +309,7 @@ def distance_bins(d: np.ndarray, max_bins: int = 10) -> tuple[np.ndarray, np.nda
 def vs_distance(rec: Records) -> Figure:
     """The task metric and the delivery ratio per distance bin, 95 % Wilson error bars."""
     n = len(rec.names)
-    fig, (ax1, ax2) = new_figure(width_for(n), 3.2 + _room(n), 2, 1, sharex=True)
+    fig, (ax1, ax2) = new_figure(width_for(n), 3.2, 2, 1, sharex=True)
     d = rec.position["distance_m"]
     idx, centres = distance_bins(d)
     colours = _colours(rec)
@@ -342,7 +332,7 @@ def vs_distance(rec: Records) -> Figure:
     tidy_axis(ax2, "x")
     ax2.set_xlabel("distance to gateway (m)")
     ax1.set_title(f"{metric_name(rec).capitalize()} and delivery vs distance (95 % Wilson)")
-    legend_outside(fig, ax1, _where(n))
+    legend_outside(fig, ax1)
     return fig
 
 
@@ -394,7 +384,7 @@ def site_map(rec: Records, manifest: dict) -> Figure:
     if sc is not None:
         fig.colorbar(sc, ax=list(axes), label="per-device value (0 to 1)", shrink=0.8)
     fig.suptitle("Site map: devices and gateways")
-    legend_outside(fig, axes[0], "below")
+    legend_outside(fig, axes[0])
     return fig
 
 
@@ -431,7 +421,7 @@ def comparison(rec: Records, summary: dict) -> Figure:
         ax.set_xlabel(label)
         ax.margins(x=0.3)
         ax.grid(False, axis="y")
-        tidy_axis(ax, "x")
+        tidy_axis(ax, "x", nbins=3)  # narrow panels: three ticks never collide
     axes[0].set_yticks(y, [s.name for s in stats])
     axes[0].invert_yaxis()
     fig.suptitle("Series side by side")

@@ -114,9 +114,9 @@ def _number(v: float, digits: int) -> str:
     return f"$10^{{{exp}}}$" if m == "1" else f"${m}\\times10^{{{exp}}}$"
 
 
-def tidy_axis(ax, axis: str = "y") -> None:
+def tidy_axis(ax, axis: str = "y", nbins: int = 6) -> None:
     """Readable ticks on one axis: log axes span whole decades with labelled decades only (at least
-    two), linear axes get at most 6 nice ticks; every label is distinct."""
+    two), linear axes get at most `nbins` nice ticks; every label is distinct."""
     a = ax.yaxis if axis == "y" else ax.xaxis
     if a.get_scale() == "log":
         lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
@@ -131,7 +131,7 @@ def tidy_axis(ax, axis: str = "y") -> None:
         a.set_major_formatter(ticker.LogFormatterSciNotation())
         a.set_minor_formatter(ticker.NullFormatter())
     elif a.get_scale() == "linear":
-        a.set_major_locator(ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        a.set_major_locator(ticker.MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
         a.set_major_formatter(DistinctFormatter())
 
 
@@ -142,9 +142,10 @@ def log_if_wide(values, threshold: float = 30.0) -> str:
     return "log" if len(pos) >= 2 and pos.max() / pos.min() > threshold else "linear"
 
 
-def legend_outside(fig, ax=None, where: str = "right", title: str | None = None, **kwargs) -> None:
-    """A figure legend beside (right) or below the axes, never over the data (constrained layout makes
-    room); nothing if nothing was labelled."""
+def legend_outside(fig, ax=None, where: str = "below", title: str | None = None, **kwargs) -> None:
+    """A figure legend below (default) or beside the axes, never over the data; constrained layout
+    makes room, and a legend below grows the figure by its rows so the axes keep their height. Nothing
+    if nothing was labelled."""
     axes = [ax] if ax is not None else fig.axes
     handles, labels = [], []
     for a in axes:
@@ -157,6 +158,8 @@ def legend_outside(fig, ax=None, where: str = "right", title: str | None = None,
     if where == "below":  # as many columns as fit the figure's width (7 pt text: ~3.6 pt a character)
         per_entry_pt = 3.6 * max(len(lab) for lab in labels) + 30
         ncol = max(1, min(len(labels), int(fig.get_figwidth() * 72 // per_entry_pt)))
+        rows = math.ceil(len(labels) / ncol) + (1 if title else 0)
+        fig.set_figheight(fig.get_figheight() + 0.14 * rows + 0.1)
         fig.legend(handles, labels, loc="outside lower center", ncol=ncol, title=title, **kwargs)
     else:
         ncol = 1 if len(labels) <= 12 else 2

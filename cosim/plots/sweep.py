@@ -261,7 +261,7 @@ def plot_xy(
                                                hi / yscale_div, xci or 0.0))
     n = len(series)
     with paper_style():
-        fig, ax = new_figure(COLUMN_IN if n <= 4 else PAGE_IN, 2.5 + (0.13 * n if n <= 4 else 0.0))
+        fig, ax = new_figure(COLUMN_IN if n <= 4 else PAGE_IN, 2.5)
         colours = palette(n)
         all_x: list[float] = []
         all_y: list[float] = []
@@ -293,7 +293,7 @@ def plot_xy(
         ylab = label(ys[0]) if len(ys) == 1 else _common_unit_label(ys)
         ax.set_ylabel(ylab.replace("(ms)", "(s)") if yunit == "s" else ylab)
         if scols or len(ys) > 1:
-            legend_outside(fig, ax, "right" if n > 4 else "below", title=legend_title(scols))
+            legend_outside(fig, ax, title=legend_title(scols))
         ax.set_title(title or f"{label(ys[0]) if len(ys) == 1 else ', '.join(ys)} vs {label(x)}")
         return save(fig, Path(out), form)
 

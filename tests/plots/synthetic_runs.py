@@ -17,11 +17,11 @@ DURATION_S = 60.0
 
 def write_run(folder: Path, groups: int = 3, devices_per_group: int = 12, per_device: int = 20,
               tidy: bool = True, variants: tuple[str, ...] = (), detection: bool = False,
-              positions: bool = True, seed: int = 0) -> Path:
+              positions: bool = True, seed: int = 0, prefix: str = "group") -> Path:
     """A run folder with consistent packets, summary and manifest; returns the folder."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    names = [f"group-{i:02d}" for i in range(groups)]
+    names = [f"{prefix}-{i:02d}" for i in range(groups)]
     vnames = list(variants) or [None]
     rows: dict[str, list] = {k: [] for k in (
         "device", "group", "variant", "sample", "label", "pred", "lost", "t_sense_s", "t_done_s", "ber",

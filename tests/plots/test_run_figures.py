@@ -20,6 +20,7 @@ CASES = {
     "1 group": dict(groups=1),
     "4 groups": dict(groups=4),
     "13 groups": dict(groups=13, devices_per_group=4),
+    "13 long names": dict(groups=13, devices_per_group=3, prefix="semanticnn-berunaware-header-arq"),
     "20 groups, old form": dict(groups=20, devices_per_group=3, tidy=False),
     "3 variants": dict(groups=1, variants=("semanticnn", "raw-arq", "jpeg")),
     "2 variants x 2 groups": dict(groups=2, variants=("a", "b")),
