@@ -157,9 +157,21 @@ def gilbert_elliott_channels(manifest: dict) -> list[dict]:
 def over_time(rec: Records, manifest: dict) -> Figure:
     """Channel BER per time bin from every frame attempt (lost inferences included: their frames saw the
     channel too), the Gilbert-Elliott state levels where the channel has them, and the task metric per
-    bin with its 95 % Wilson band."""
+    bin with its 95 % Wilson band. With one Gilbert-Elliott configuration, a middle panel shows the share
+    of inferences whose frames saw the bad state (BER above the geometric mean of the two levels): with
+    independent per-device channels the mean BER mixes states, the share shows them."""
     n = len(rec.names)
-    fig, (ax1, ax2) = new_figure(width_for(n), 3.4, 2, 1, sharex=True)
+    ge = {(c.get("ber_good"), c.get("ber_bad")) for c in gilbert_elliott_channels(manifest)}
+    threshold = None
+    if len(ge) == 1:
+        good, bad = next(iter(ge))
+        threshold = math.sqrt(good * bad) if good and bad else None
+    if threshold is None:
+        fig, (ax1, ax2) = new_figure(width_for(n), 3.4, 2, 1, sharex=True)
+        axs = None
+    else:
+        fig, (ax1, axs, ax2) = new_figure(width_for(n), 4.4, 3, 1, sharex=True,
+                                          gridspec_kw={"height_ratios": [2, 1.2, 2]})
     t = rec.t_sense_s
     span = float(np.nanmax(t)) if len(t) and np.isfinite(t).any() else 1.0
     width = nice_width(span)
@@ -178,6 +190,11 @@ def over_time(rec: Records, manifest: dict) -> Figure:
             ber = num / den
         bers.append(ber[np.isfinite(ber)])
         ax1.step(mid, ber, where="mid", color=colours[i], ls=linestyle(i, n), label=name)
+        if axs is not None:
+            bad_n = np.bincount(idx[ok], weights=(rec.ber[ok] >= threshold).astype(float), minlength=nbins)
+            all_n = np.bincount(idx[ok], minlength=nbins)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                axs.step(mid, bad_n / all_n, where="mid", color=colours[i], ls=linestyle(i, n))
         k = np.bincount(idx[m], weights=rec.hits[m], minlength=nbins)
         tr = np.bincount(idx[m], weights=rec.trials[m], minlength=nbins)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -200,6 +217,10 @@ def over_time(rec: Records, manifest: dict) -> Figure:
     tidy_axis(ax1, "y")
     ax1.set_ylabel("channel BER\n(mean over frame attempts)")
     ax1.set_title(f"Channel BER and {metric_name(rec)} over time")
+    if axs is not None:
+        axs.set_ylim(-0.02, 1.02)
+        tidy_axis(axs, "y", nbins=3)
+        axs.set_ylabel("share in\nbad state")
     ax2.set_ylim(-0.02, 1.02)
     tidy_axis(ax2, "y")
     tidy_axis(ax2, "x")

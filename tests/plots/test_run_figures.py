@@ -113,8 +113,12 @@ def test_ber_over_time_counts_lost_inferences(tmp_path):
     series = [ln for ln in ax.get_lines() if ln.get_label() == "group-00"][0]
     assert np.nanmax(series.get_ydata()) == pytest.approx(1e-2)
     assert {"Gilbert-Elliott good state", "Gilbert-Elliott bad state"} <= {ln.get_label() for ln in ax.get_lines()}
-    assert "2 s bin" in fig.axes[1].get_ylabel()  # the bin width is in the label
-    assert "Wilson" in fig.axes[1].get_xlabel()
+    share = fig.axes[1]  # one Gilbert-Elliott configuration: the share of inferences in the bad state
+    assert share.get_ylabel() == "share in\nbad state"
+    y = share.get_lines()[0].get_ydata()
+    assert set(np.round(y[np.isfinite(y)], 6)) == {0.0, 1.0}  # the synthetic bad spells: whole bins
+    assert "2 s bin" in fig.axes[2].get_ylabel()  # the bin width is in the label
+    assert "Wilson" in fig.axes[2].get_xlabel()
 
 
 def test_latency_ecdf_marks_deadline_and_lost_and_late(tmp_path):
