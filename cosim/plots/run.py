@@ -265,6 +265,7 @@ def energy_by_phase(rec: Records, summary: dict) -> Figure:
     ax.set_yticks(y, list(rec.names))
     ax.invert_yaxis()
     ax.margins(x=0.12)
+    ax.set_axisbelow(True)
     ax.grid(True, axis="x")
     ax.grid(False, axis="y")
     tidy_axis(ax, "x")

@@ -13,6 +13,7 @@ import base64
 import html
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,10 +30,12 @@ h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;border-bottom:1px solid #dd
 h3{font-size:1.02em;margin:1.2em 0 .3em}
 table{border-collapse:collapse;margin:.5em 0;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #d4d4d4;padding:.25em .55em;text-align:right}th{background:#f3f3f3}
-td:first-child,th:first-child{text-align:left}
+td:first-child,th:first-child{text-align:left}td{white-space:nowrap}
 .warn{background:#fff4e5;border-left:4px solid #e8590c;padding:.5em .8em;margin:.4em 0}
 .ok{background:#ebfbee;border-left:4px solid #2f9e44;padding:.5em .8em}
-figure{margin:1em 0}figure img,figure svg{max-width:100%;height:auto;border:1px solid #eee}
+.figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:.4em 1.2em}
+.figs .wide{grid-column:1/-1}figure{margin:.3em 0 1em}
+figure img,figure svg{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.92em}.broken{color:#c92a2a;font-weight:bold}
 pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:12px}small{color:#666}
 """
@@ -61,16 +64,34 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def figure_html(path: Path, caption: str) -> str:
-    """A figure file inlined: SVG as markup (its XML prologue dropped), PNG as a base64 data URI."""
+def _width_in(data: bytes, svg: bool, dpi: int) -> float:
+    """A figure's width in inches: SVG's `width="…pt"`, PNG's IHDR pixels over the dpi."""
+    if svg:
+        m = re.search(rb'<svg[^>]*\swidth="([0-9.]+)pt"', data)
+        return float(m.group(1)) / 72 if m else 0.0
+    return int.from_bytes(data[16:20], "big") / dpi if data[:4] == b"\x89PNG" else 0.0
+
+
+def figure_html(path: Path, caption: str, title: str | None = None, dpi: int = 150) -> str:
+    """A figure file inlined (SVG as markup without its XML prologue, PNG as a base64 data URI) in a
+    grid cell; page-wide figures (over 5 in) span the row."""
     data = path.read_bytes()
-    if path.suffix == ".svg":
+    svg = path.suffix == ".svg"
+    wide = " wide" if _width_in(data, svg, dpi) > 5.0 else ""
+    if svg:
         text = data.decode("utf-8")
         body = text[text.index("<svg"):]
-        return f'<figure>{body}<figcaption>{_e(caption)}</figcaption></figure>'
-    b64 = base64.b64encode(data).decode("ascii")
-    return (f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{b64}">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>")
+    else:
+        body = f'<img alt="{_e(caption)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
+    head = f"<h3>{_e(title)}</h3>" if title else ""
+    return f'<div class="fig{wide}">{head}<figure>{body}<figcaption>{_e(caption)}</figcaption></figure></div>'
+
+
+def figures_html(paths: Sequence[Path], captions: dict[str, str], dpi: int) -> str:
+    """The figures section: a responsive grid, one cell per figure titled by its file stem."""
+    cells = "".join(figure_html(p, captions.get(p.stem, p.stem.replace("_", " ")), p.stem.replace("_", " "), dpi)
+                    for p in paths)
+    return f'<div class="figs">{cells}</div>' if cells else ""
 
 
 def page(title: str, sections: Sequence[str]) -> str:
@@ -170,9 +191,7 @@ def run_page(outdir: Path, form: FigureFormat) -> str:
     sections.append("<h2>Summary</h2>" + _summary_table(stats, summary, rec.detection))
     with tempfile.TemporaryDirectory(prefix="cosim-report-") as tmp:
         paths = run_figures(packets, summary, None, Path(tmp), form, manifest)
-        sections.append("<h2>Figures</h2>" + "".join(
-            f"<h3>{_e(p.stem.replace('_', ' '))}</h3>" + figure_html(p, CAPTIONS.get(p.stem, p.stem))
-            for p in paths))
+        sections.append("<h2>Figures</h2>" + figures_html(paths, CAPTIONS, form.dpi))
     sections.append("<h2>Energy and battery</h2>" + _energy_tables(summary))
     sections.append("<h2>Manifest</h2>" + _manifest_html(manifest, summary))
     return page(f"cosim run report: {name}", sections)

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from cosim.plots.style import FigureFormat
-from cosim.report.html import GENERATOR, _e, _num, figure_html, page, table
+from cosim.report.html import GENERATOR, _e, _num, figures_html, page, table
 
 COLUMNS = (("accuracy", "accuracy"), ("map50", "mAP@0.5"), ("latency_ms.p95", "p95 latency (ms)"),
            ("device_energy_mj_per_inference", "energy / inference (mJ)"),
@@ -59,7 +59,6 @@ def sweep_page(outdir: Path, form: FigureFormat) -> str:
              for i, e in failed]))
     with tempfile.TemporaryDirectory(prefix="cosim-report-") as tmp:
         paths = sweep_figures(results, params, Path(tmp), form)
-        sections.append("<h2>Figures</h2>" + ("".join(
-            f"<h3>{_e(p.stem.replace('_', ' '))}</h3>" + figure_html(p, p.stem.replace("_", " ")) for p in paths)
-            or "<p>No figures: nothing varied, or no run succeeded.</p>"))
+        sections.append("<h2>Figures</h2>" + (figures_html(paths, {}, form.dpi)
+                                              or "<p>No figures: nothing varied, or no run succeeded.</p>"))
     return page(f"cosim sweep report: {name}", sections)
