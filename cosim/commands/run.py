@@ -27,9 +27,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from cosim.engine.budget import check_budget
     from cosim.engine.preflight import load_checked, located
+    from cosim.engine.run import run_scenario
     from cosim.errors import CosimError
     from cosim.report.console import print_summary
-    from cosim.engine.run import run_scenario
 
     form = figure_format(args)
     scenario, lines = load_checked(args.scenario, args.overrides, args.seed)

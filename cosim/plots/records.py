@@ -65,51 +65,79 @@ def _floats(table: pa.Table, name: str, sentinel: bool = True) -> np.ndarray:
     return values
 
 
-def _names(table: pa.Table, name: str, codes_to_names: list[str] | None = None) -> np.ndarray:
-    """A label column as strings: dictionary/string columns as they are, integer codes via the list."""
-    col = table.column(name)
-    if pa.types.is_dictionary(col.type) or pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return np.array(["" if v is None else str(v) for v in col.to_pylist()], dtype=object)
-    codes = col.to_numpy(zero_copy_only=False)
-    names = codes_to_names or []
-    return np.array([names[int(c)] if 0 <= c < len(names) else str(c) for c in codes], dtype=object)
+def _codes(table: pa.Table, name: str, code_names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """A label column as (int code per row, name per code), without a Python object per row:
+    dictionary and string columns by their dictionary (null = code of ""), integer codes named by
+    `code_names` (codes beyond it by their number)."""
+    col = table.column(name).combine_chunks()
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        col = col.dictionary_encode()
+    if pa.types.is_dictionary(col.type):
+        names = [str(v) for v in col.dictionary.to_pylist()] + [""]
+        codes = pc.fill_null(col.indices, len(names) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, names
+    codes = pc.fill_null(col.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
+    names = list(code_names or [])
+    top = int(codes.max()) if len(codes) else -1
+    names += [str(c) for c in range(len(names), top + 1)]
+    codes = np.where(codes < 0, len(names), codes)
+    return codes, names + [""]
 
 
 def _delivered(table: pa.Table) -> np.ndarray:
-    """Delivered rows: lost == 0 (old codes) or null / "delivered" (tidy names)."""
+    """Delivered rows: lost == 0 (old codes), false (a boolean), or null / "delivered" (tidy names)."""
     col = table.column("lost")
-    if pa.types.is_dictionary(col.type) or pa.types.is_string(col.type):
-        return np.array([v is None or v == "delivered" for v in col.to_pylist()], dtype=bool)
     if pa.types.is_boolean(col.type):
         return ~pc.fill_null(col, False).to_numpy(zero_copy_only=False)
-    return pc.fill_null(col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False) == 0
+    if pa.types.is_integer(col.type):
+        return pc.fill_null(col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False) == 0
+    codes, names = _codes(table, "lost")
+    ok = np.array([n in ("", "delivered") for n in names])
+    return ok[codes]
+
+
+def _series(table: pa.Table, summary: dict) -> tuple[np.ndarray, list[str]]:
+    """Series index per row and the series names: groups in the summary's order, or `variant / group`
+    (just the variant with one group) when the records have a named `variant` with several values."""
+    order = list(summary.get("groups", {}))
+    g_codes, g_names = _codes(table, "group", order)
+    variants = None
+    if "variant" in table.column_names and not pa.types.is_integer(table.column("variant").type):
+        v_codes, v_names = _codes(table, "variant")  # an int `variant` was the adaptive codec index
+        if len(np.unique(v_codes)) > 1:
+            variants = (v_codes, v_names)
+    if variants is None:
+        used = np.unique(g_codes)
+        rank = {n: i for i, n in enumerate(order)}
+        ordered = sorted(used, key=lambda c: (rank.get(g_names[c], len(rank)), g_names[c]))
+        remap = np.zeros(len(g_names), dtype=np.int64)
+        remap[ordered] = np.arange(len(ordered))
+        return remap[g_codes], [g_names[c] for c in ordered]
+    v_codes, v_names = variants
+    one_group = len(np.unique(g_codes)) < 2
+    keys, inverse = np.unique(v_codes * len(g_names) + g_codes, return_inverse=True)
+    names = [v_names[k // len(g_names)] if one_group else f"{v_names[k // len(g_names)]} / {g_names[k % len(g_names)]}"
+             for k in keys]
+    order_idx = sorted(range(len(names)), key=lambda i: names[i])
+    remap = np.zeros(len(names), dtype=np.int64)
+    remap[order_idx] = np.arange(len(names))
+    return remap[inverse.ravel()], [names[i] for i in order_idx]
+
+
+NEEDED = ("device", "group", "variant", "lost", "t_sense_s", "t_done_s", "latency_s", "pred", "label",
+          "correct", "ber", "tx_attempts", *POSITION_COLUMNS)
 
 
 def load_records(packets: Path, summary: dict, manifest: dict | None = None) -> Records:
     """The records of `packets` with series names from the summary's groups (and the variants)."""
-    table = pq.read_table(packets)
+    schema = pq.read_schema(packets)
+    table = pq.read_table(packets, columns=[c for c in schema.names if c in NEEDED or c.endswith("_mj")])
     manifest = manifest or {}
     scenario = manifest.get("scenario", {})
     deadline_ms = scenario.get("deadline_ms")
     deadline_s = deadline_ms / 1000.0 if deadline_ms is not None else math.inf
     cols = set(table.column_names)
-    groups = _names(table, "group", list(summary.get("groups", {})))
-    variants = None
-    if "variant" in cols and not pa.types.is_integer(table.column("variant").type):
-        variants = _names(table, "variant")  # int `variant` was the adaptive codec index (now codec_variant)
-        if len(set(variants)) < 2:
-            variants = None
-    if variants is None:
-        labels = groups
-    elif len(set(groups)) < 2:
-        labels = variants
-    else:
-        labels = np.array([f"{v} / {g}" for v, g in zip(variants, groups)], dtype=object)
-    order = list(summary.get("groups", {})) if variants is None else []
-    names = [n for n in order if n in set(labels)]
-    names += sorted(set(labels) - set(names))
-    index = {n: i for i, n in enumerate(names)}
-    series = np.array([index[x] for x in labels], dtype=np.int64)
+    series, names = _series(table, summary)
     t_sense = _floats(table, "t_sense_s")
     delivered = _delivered(table)
     if "latency_s" in cols:

@@ -16,16 +16,29 @@ from matplotlib.figure import Figure
 
 from cosim.plots.intervals import wilson
 from cosim.plots.records import Records, load_records, read_manifest
-from cosim.plots.series import SeriesStats, series_stats
-from cosim.plots.style import (COLUMN_IN, PAGE_IN, FigureFormat, legend_outside, linestyle, log_if_wide,
-                               new_figure, palette, paper_style, save, tidy_axis, width_for)
+from cosim.plots.series import series_stats
+from cosim.plots.style import (
+    COLUMN_IN,
+    DEFAULT_FORMAT,
+    PAGE_IN,
+    FigureFormat,
+    legend_outside,
+    linestyle,
+    log_if_wide,
+    new_figure,
+    palette,
+    paper_style,
+    save,
+    tidy_axis,
+    width_for,
+)
 
 PHASE_LABELS = {"sense": "sensing", "compute": "on-device compute", "tx": "radio TX", "rx": "radio RX",
                 "sleep": "sleep"}
 
 
 def run_figures(packets: Path, summary: dict, groups=None, outdir: Path = Path("figures"),
-                form: FigureFormat = FigureFormat(), manifest: dict | None = None) -> list[Path]:
+                form: FigureFormat = DEFAULT_FORMAT, manifest: dict | None = None) -> list[Path]:
     """Write every figure of the run into `outdir` in `form`'s format; return the paths. The manifest
     (deadline, gateways, channels) is read from beside `packets` unless given; `groups` is unused (the
     summary names the groups) and kept for callers passing the run's GroupFacts."""
@@ -383,7 +396,7 @@ def site_map(rec: Records, manifest: dict) -> Figure:
             m = (rec.series == i) & np.isfinite(x) & np.isfinite(y)
             if not m.any():
                 continue
-            ids, first, inv = np.unique(rec.device[m], return_index=True, return_inverse=True)
+            _, first, inv = np.unique(rec.device[m], return_index=True, return_inverse=True)
             if what == "delivery ratio":
                 k, t = np.bincount(inv, weights=rec.delivered[m]), np.bincount(inv)
             else:

@@ -52,6 +52,9 @@ class FigureFormat:
             raise CosimError(f"--dpi {self.dpi}: must be between 30 and 1200")
 
 
+DEFAULT_FORMAT = FigureFormat()
+
+
 @contextmanager
 def paper_style() -> Iterator[None]:
     """Matplotlib settings of every cosim figure, for the duration of the block."""
@@ -171,7 +174,7 @@ def new_figure(width_in: float, height_in: float, *args, **kwargs):
     return plt.subplots(*args, figsize=(width_in, height_in), layout="constrained", **kwargs)
 
 
-def save(fig, path: Path, form: FigureFormat = FigureFormat()) -> Path:
+def save(fig, path: Path, form: FigureFormat = DEFAULT_FORMAT) -> Path:
     """Write `fig` to `path` with the format's suffix (replacing a .png/.pdf/.svg one); close it; return
     the path."""
     path = Path(path)

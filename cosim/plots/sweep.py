@@ -20,8 +20,19 @@ import pyarrow as pa
 
 from cosim.errors import CosimError
 from cosim.plots.intervals import wilson
-from cosim.plots.style import (COLUMN_IN, PAGE_IN, FigureFormat, legend_outside, linestyle, new_figure,
-                               palette, paper_style, save, tidy_axis)
+from cosim.plots.style import (
+    COLUMN_IN,
+    DEFAULT_FORMAT,
+    PAGE_IN,
+    FigureFormat,
+    legend_outside,
+    linestyle,
+    new_figure,
+    palette,
+    paper_style,
+    save,
+    tidy_axis,
+)
 from cosim.sweep.table import Point, metric_columns, param_columns, points
 
 ENERGY = "device_energy_mj_per_inference"
@@ -222,7 +233,7 @@ def plot_xy(
     title: str | None = None,
     logx: bool | None = None,
     logy: bool | None = None,
-    form: FigureFormat = FigureFormat(),
+    form: FigureFormat = DEFAULT_FORMAT,
 ) -> Path:
     """Mean of each y against x per parameter point, one series per hue (and other varied) value, 95 %
     intervals over replications (Wilson for proportions); lines over a numeric x, dodged points over a
@@ -404,7 +415,7 @@ def pareto_front(energy: Sequence[float], accuracy: Sequence[float]) -> list[int
 
 
 def pareto_figure(table: pa.Table, out: Path, hue: str | None = None, max_panels: int = 12,
-                  form: FigureFormat = FigureFormat()) -> Path:
+                  form: FigureFormat = DEFAULT_FORMAT) -> Path:
     """Energy per inference vs accuracy of every parameter point, coloured by `hue`, with the Pareto front.
 
     Points that differ in other varied parameters (fleet size, BER: the conditions, not the design
@@ -500,7 +511,7 @@ def _slug(column: str) -> str:
 
 
 def sweep_figures(table: pa.Table, params: Sequence[str] | None = None, outdir: Path = Path("."),
-                  form: FigureFormat = FigureFormat()) -> list[Path]:
+                  form: FigureFormat = DEFAULT_FORMAT) -> list[Path]:
     """The default gallery, only for what the sweep varies: fleet size vs p95 latency, accuracy, energy
     and edge utilisation; BER vs accuracy and energy; other parameters vs the same metrics; and the
     energy-vs-accuracy Pareto front. Error bars are 95 % intervals over replications."""

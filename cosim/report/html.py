@@ -109,7 +109,7 @@ def write_page(path: Path, text: str) -> Path:
 
     if path.exists():
         head = path.read_text(errors="replace")[:2000]
-        if f'content="cosim ' not in head or "report" not in head:
+        if 'content="cosim ' not in head or "report" not in head:
             raise CosimError(f"{path}: exists and was not written by cosim; not overwriting it")
     atomic_write_text(path, text)
     umask = os.umask(0)

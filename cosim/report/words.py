@@ -59,12 +59,12 @@ def describe_scenario(scenario: dict) -> list[str]:
     edges = scenario.get("edge", [])
     total = sum(int(g.get("count", 0)) for g in devices)
     task = scenario.get("task") or "classification"
-    out = [
+    out = [(
         f"Scenario {scenario.get('name', '?')!s}: {total} devices in {len(devices)} group(s) send "
         f"{scenario.get('dataset', '?')} samples ({task}, codec {scenario.get('codec', '?')}) to "
         f"{len(edges)} edge server(s) for {_g(scenario.get('duration_s'))} s of simulated sensing; an answer "
         f"later than {_g(scenario.get('deadline_ms'))} ms counts as wrong. Seed {scenario.get('seed')}."
-    ]
+    )]
     for g in devices:
         battery = (f"; battery {_g(g['battery_mah'])} mAh at {_g(g.get('battery_v', '?'))} V"
                    if g.get("battery_mah") else "")

@@ -17,14 +17,14 @@ from cosim.plots.records import load_records, read_manifest
 from cosim.plots.style import FigureFormat, paper_style
 
 CASES = {
-    "1 group": dict(groups=1),
-    "4 groups": dict(groups=4),
-    "13 groups": dict(groups=13, devices_per_group=4),
-    "13 long names": dict(groups=13, devices_per_group=3, prefix="semanticnn-berunaware-header-arq"),
-    "20 groups, old form": dict(groups=20, devices_per_group=3, tidy=False),
-    "3 variants": dict(groups=1, variants=("semanticnn", "raw-arq", "jpeg")),
-    "2 variants x 2 groups": dict(groups=2, variants=("a", "b")),
-    "detection": dict(groups=2, detection=True),
+    "1 group": {"groups": 1},
+    "4 groups": {"groups": 4},
+    "13 groups": {"groups": 13, "devices_per_group": 4},
+    "13 long names": {"groups": 13, "devices_per_group": 3, "prefix": "semanticnn-berunaware-header-arq"},
+    "20 groups, old form": {"groups": 20, "devices_per_group": 3, "tidy": False},
+    "3 variants": {"groups": 1, "variants": ("semanticnn", "raw-arq", "jpeg")},
+    "2 variants x 2 groups": {"groups": 2, "variants": ("a", "b")},
+    "detection": {"groups": 2, "detection": True},
 }
 
 
@@ -104,13 +104,13 @@ def test_device_figure_on_a_real_run_matches_the_summary(tmp_path):
 def test_ber_over_time_counts_lost_inferences(tmp_path):
     """Bad-state frames are mostly lost; the BER panel still shows the bad-state BER (1e-2) because it
     averages every frame attempt, not only delivered ones, and marks both Gilbert-Elliott levels."""
-    rec, summary, manifest = _load(write_run(tmp_path, groups=1))
+    rec, _, manifest = _load(write_run(tmp_path, groups=1))
     bad = rec.ber > 1e-3
     assert (~rec.delivered[bad]).mean() > 0.5
     with paper_style():
         fig = run_plots.over_time(rec, manifest)
     ax = fig.axes[0]
-    series = [ln for ln in ax.get_lines() if ln.get_label() == "group-00"][0]
+    series = next(ln for ln in ax.get_lines() if ln.get_label() == "group-00")
     assert np.nanmax(series.get_ydata()) == pytest.approx(1e-2)
     assert {"Gilbert-Elliott good state", "Gilbert-Elliott bad state"} <= {ln.get_label() for ln in ax.get_lines()}
     share = fig.axes[1]  # one Gilbert-Elliott configuration: the share of inferences in the bad state
@@ -158,7 +158,7 @@ def test_energy_phases_are_generic(tmp_path):
 
 
 def test_detection_figures_say_map(tmp_path):
-    rec, summary, manifest = _load(write_run(tmp_path, groups=2, detection=True))
+    rec, summary, _ = _load(write_run(tmp_path, groups=2, detection=True))
     with paper_style():
         comp = run_plots.comparison(rec, summary)
         dev = run_plots.device_accuracy(rec, summary)

@@ -39,7 +39,7 @@ def _run(args: list[str], timeout_s: float) -> subprocess.CompletedProcess:
     assert exe, "no Chromium on PATH"
     with tempfile.TemporaryDirectory(prefix="cosim-chromium-") as profile:
         return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                              text=True, timeout=timeout_s)
+                              text=True, timeout=timeout_s, check=False)
 
 
 def load(page: Path, timeout_s: float = 120.0) -> Loaded:

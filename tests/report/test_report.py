@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plots"))
-from browser import chromium, load, screenshot  # noqa: E402
-from synthetic_runs import write_run  # noqa: E402
+from browser import chromium, load, screenshot
+from synthetic_runs import write_run
 
-from cosim.cli import main  # noqa: E402
-from cosim.errors import CosimError  # noqa: E402
-from cosim.report.html import write_report  # noqa: E402
-from cosim.report.warnings import run_warnings  # noqa: E402
+from cosim.cli import main
+from cosim.errors import CosimError
+from cosim.report.html import write_report
+from cosim.report.warnings import run_warnings
 
 needs_chromium = pytest.mark.skipif(
     chromium() is None, reason="headless Chromium not installed (apt-get install -y chromium; .ci/run does)")
@@ -86,7 +86,7 @@ def test_report_is_self_contained(real_run, placed_run):
     for folder in (real_run, placed_run):
         text = (folder / "report.html").read_text()
         refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text)
-        assert refs and all(r.startswith("data:") or r.startswith("#") for r in refs), refs[:5]
+        assert refs and all(r.startswith(("data:", "#")) for r in refs), refs[:5]
         assert "<link" not in text and "@import" not in text and "url(" not in text
 
 
