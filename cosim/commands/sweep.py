@@ -24,6 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="run even if the up-front estimate says a run is far too big for this machine")
+    p.add_argument("--report", action="store_true", help="also write OUTDIR/report.html (self-contained)")
     add_format_options(p)
     p.set_defaults(func=run)
 
@@ -79,4 +80,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"results: {result.results} (+ .csv), aggregate: {result.aggregate} (+ .csv)")
     if figures:
         print(f"figures: {len(figures)} in {figures[0].parent}/")
+    if args.report:
+        from cosim.report.html import report_format, write_report
+
+        print(f"report: {write_report(outdir, report_format('svg' if form.fmt == 'svg' else 'png', args.dpi))}")
     return 1 if result.failed else 0

@@ -43,7 +43,8 @@ def run_warnings(summary: dict, manifest: dict) -> list[str]:
 
 
 def _duty_cycle(summary: dict, scenario: dict) -> list[str]:
-    """Groups whose radio is duty-cycle limited and whose offered airtime reaches the budget."""
+    """Groups whose radio is duty-cycle limited and whose offered airtime (frames per inference × the
+    radio's frame airtime for the bits each frame carried, LoRa by SX1262 §6.1.4) reaches the budget."""
     from cosim.config.profiles import load_radio
     from cosim.errors import CosimError
 
@@ -60,7 +61,9 @@ def _duty_cycle(summary: dict, scenario: dict) -> list[str]:
             continue
         if radio.duty_cycle >= 1 or not (bits and count and devices and duration):
             continue
-        airtime = bits / radio.bitrate_bps * count / devices / duration
+        frames = entry.get("frames_per_inference") or 1.0
+        payload = int(min(radio.max_payload_bytes, max(0, bits / frames / 8 - radio.header_bytes - radio.crc_bytes)))
+        airtime = frames * radio.airtime_s(payload) * count / devices / duration
         if airtime >= DUTY_MARGIN * radio.duty_cycle:
             out.append(f"Group {g.get('name')}: each device needs about {airtime:.2%} of the time on air, at or "
                        f"over the {radio.duty_cycle:.1%} duty-cycle budget of {g.get('radio')}; transmissions "

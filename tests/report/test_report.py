@@ -61,8 +61,10 @@ def sweep_dir(tmp_path_factory):
     base.write_text(TINY)
     (folder / "s.yaml").write_text(f"name: s\nbase: {base}\nreplications: 2\nset:\n  duration_s: 3\n"
                                    "grid:\n  devices.0.strategy: [semanticnn, raw]\n")
-    assert main(["sweep", str(folder / "s.yaml"), "-o", str(folder / "out"), "--serial", "--quiet"]) == 0
-    assert main(["report", str(folder / "out")]) == 0
+    assert main(["sweep", str(folder / "s.yaml"), "-o", str(folder / "out"), "--serial", "--quiet",
+                 "--report", "--format", "svg"]) == 0
+    assert (folder / "out" / "report.html").is_file()
+    assert main(["report", str(folder / "out")]) == 0  # replaces its own report
     return folder / "out"
 
 
@@ -107,12 +109,19 @@ def test_duty_cycle_budget_warning():
 
     radio = load_radio("lora-sf7")
     assert radio.duty_cycle < 1
-    bits = 0.02 * radio.bitrate_bps * 10  # 2 % of the time on air per inference period
-    summary = {"inferences": 60, "groups": {"farm": {"bits_on_air_per_inference": bits, "inferences": 60}}}
+    payload = 40
+    bits = 8 * (radio.header_bytes + payload + radio.crc_bytes)
+    # 6 devices x 10 inferences in 100 s: each on air 10 x airtime / 100 s
+    share = 10 * radio.airtime_s(payload) / 100
+    assert share > radio.duty_cycle
+    summary = {"inferences": 60, "groups": {"farm": {"bits_on_air_per_inference": bits, "inferences": 60,
+                                                     "frames_per_inference": 1.0}}}
     scenario = {"duration_s": 100, "deadline_ms": 1000,
                 "devices": [{"name": "farm", "count": 6, "radio": "lora-sf7"}]}
     warns = run_warnings(summary, {"scenario": scenario})
-    assert any(w.startswith("Group farm: each device needs about 2.00% of the time on air") for w in warns)
+    assert any(w.startswith(f"Group farm: each device needs about {share:.2%} of the time on air") for w in warns)
+    scenario["duration_s"] = 100_000  # the same traffic over a long run: well under the budget
+    assert not any(w.startswith("Group farm") for w in run_warnings(summary, {"scenario": scenario}))
 
 
 def test_report_never_overwrites_a_foreign_file(tmp_path):
@@ -162,3 +171,17 @@ def test_report_renders_in_chromium(which, request, tmp_path):
     assert loaded.dom.count('data-loaded="yes"') == images  # complete, naturalWidth > 0
     shot = screenshot(page, tmp_path / f"{which}.png")
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 20_000
+
+
+@needs_chromium
+def test_svg_report_renders_in_chromium(tmp_path):
+    """--format svg inlines the figures as markup: they render, and nothing is logged."""
+    from cosim.report.html import report_format
+
+    folder = write_run(tmp_path / "run", groups=2)
+    page = write_report(folder, report_format("svg", None))
+    text = page.read_text()
+    assert "<img " not in text and text.count("<svg") == _figures(text) > 0
+    loaded = load(page)
+    assert loaded.returncode == 0 and loaded.console == []
+    assert 'data-broken-figures="0"' in loaded.dom
