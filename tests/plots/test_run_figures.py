@@ -198,3 +198,15 @@ def test_bad_format_is_a_user_error():
     with pytest.raises(CosimError, match="--dpi"):
         FigureFormat("png", 5)
     assert math.isfinite(FigureFormat().dpi)
+
+
+@pytest.mark.parametrize("tidy", [True, False])
+def test_a_run_without_inferences_still_gets_its_figures(tmp_path, tidy):
+    import pyarrow.parquet as pq
+
+    folder = write_run(tmp_path / "run", groups=2, tidy=tidy)
+    pq.write_table(pq.read_table(folder / "packets.parquet").slice(0, 0), folder / "packets.parquet")
+    summary = json.loads((folder / "summary.json").read_text())
+    paths = run_plots.run_figures(folder / "packets.parquet", summary, None, tmp_path / "figs")
+    assert [p.name for p in paths] == ["latency_cdf.png", "ber_accuracy_over_time.png", "energy_breakdown.png",
+                                       "device_accuracy.png"]
