@@ -210,3 +210,12 @@ def test_a_run_without_inferences_still_gets_its_figures(tmp_path, tidy):
     paths = run_plots.run_figures(folder / "packets.parquet", summary, None, tmp_path / "figs")
     assert [p.name for p in paths] == ["latency_cdf.png", "ber_accuracy_over_time.png", "energy_breakdown.png",
                                        "device_accuracy.png"]
+
+
+def test_distinct_formatter_adds_digits_until_labels_differ():
+    from cosim.plots.style import DistinctFormatter
+
+    fmt = DistinctFormatter()
+    assert fmt.format_ticks([721.09, 721.10, 721.11]) == ["721.09", "721.1", "721.11"]
+    assert fmt.format_ticks([0, 0.5, 1]) == ["0", "0.5", "1"]
+    assert fmt.format_ticks([1e6, 2e6]) == ["$10^{6}$", "$2\\times10^{6}$"]
