@@ -52,7 +52,7 @@ def _e(text) -> str:
 def _num(v, spec: str = ".3g") -> str:
     if v is None:
         return "–"
-    if isinstance(v, float) and abs(v) >= 1e4:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1000:
         return f"{v:,.0f}"
     return format(v, spec) if isinstance(v, (int, float)) else _e(v)
 
