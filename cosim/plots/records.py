@@ -124,6 +124,14 @@ def _series(table: pa.Table, summary: dict) -> tuple[np.ndarray, list[str]]:
     return remap[inverse.ravel()], [names[i] for i in order_idx]
 
 
+def _device_ids(table: pa.Table) -> np.ndarray:
+    """Device identity per row as numbers: the index, or the code of a named (dictionary) device."""
+    col = table.column("device")
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        return _floats(table, "device", sentinel=False)
+    return _codes(table, "device")[0].astype(float)
+
+
 NEEDED = ("device", "group", "variant", "lost", "t_sense_s", "t_done_s", "latency_s", "pred", "label",
           "correct", "ber", "tx_attempts", *POSITION_COLUMNS)
 
@@ -164,7 +172,7 @@ def load_records(packets: Path, summary: dict, manifest: dict | None = None) -> 
     position = {c: _floats(table, c, sentinel=False) for c in POSITION_COLUMNS if c in cols}
     position = {c: v for c, v in position.items() if np.isfinite(v).any()}
     return Records(
-        names=tuple(names), series=series, device=_floats(table, "device", sentinel=False),
+        names=tuple(names), series=series, device=_device_ids(table),
         t_sense_s=t_sense, latency_s=latency, delivered=delivered, on_time=on_time, hits=hits,
         trials=trials, ber=_floats(table, "ber") if "ber" in cols else np.full(len(hits), math.nan),
         attempts=np.nan_to_num(attempts, nan=0.0), energy_mj=energy, position=position,
