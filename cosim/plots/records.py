@@ -118,7 +118,14 @@ def _series(table: pa.Table, summary: dict) -> tuple[np.ndarray, list[str]]:
     keys, inverse = np.unique(v_codes * len(g_names) + g_codes, return_inverse=True)
     names = [v_names[k // len(g_names)] if one_group else f"{v_names[k // len(g_names)]} / {g_names[k % len(g_names)]}"
              for k in keys]
-    order_idx = sorted(range(len(names)), key=lambda i: names[i])
+    v_rank = {n: i for i, n in enumerate(summary.get("variants") or {})}  # the scenario's compare: order
+    g_rank = {n: i for i, n in enumerate(order)}
+
+    def rank(i: int) -> tuple:
+        v, g = v_names[keys[i] // len(g_names)], g_names[keys[i] % len(g_names)]
+        return (v_rank.get(v, len(v_rank)), v, g_rank.get(g, len(g_rank)), g)
+
+    order_idx = sorted(range(len(names)), key=rank)
     remap = np.zeros(len(names), dtype=np.int64)
     remap[order_idx] = np.arange(len(names))
     return remap[inverse.ravel()], [names[i] for i in order_idx]
@@ -140,6 +147,7 @@ def load_records(packets: Path, summary: dict, manifest: dict | None = None) -> 
     """The records of `packets` with series names from the summary's groups (and the variants)."""
     schema = pq.read_schema(packets)
     table = pq.read_table(packets, columns=[c for c in schema.names if c in NEEDED or c.endswith("_mj")])
+    table = table.unify_dictionaries()  # merged compare: variants: one dictionary per row group
     manifest = manifest or {}
     scenario = manifest.get("scenario", {})
     deadline_ms = scenario.get("deadline_ms")

@@ -529,6 +529,6 @@ def comparison(rec: Records, summary: dict) -> Figure:
         tidy_axis(ax, "x", nbins=3)  # narrow panels: three ticks never collide
     axes[0].set_yticks(y, [s.name for s in stats])
     axes[0].invert_yaxis()
-    fig.suptitle("Series side by side")
+    fig.suptitle("Variants side by side" if len(summary.get("variants") or {}) > 1 else "Groups side by side")
     return fig
 

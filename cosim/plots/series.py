@@ -32,12 +32,17 @@ class SeriesStats:
 
 
 def summary_entry(summary: dict, name: str) -> dict | None:
-    """The summary's metrics of a series: a group, or a `compare:` variant (`variants` key) if present."""
-    for key in ("groups", "variants"):
-        entry = (summary.get(key) or {}).get(name)
-        if isinstance(entry, dict):
-            return entry
-    return None
+    """The summary's metrics of a series: a `compare:` variant (`variants` key), a variant's group
+    (`variant / group`), or a group of a run without variants."""
+    variants = summary.get("variants") or {}
+    if len(variants) > 1:
+        if isinstance(variants.get(name), dict):
+            return variants[name]
+        v, sep, g = name.partition(" / ")
+        entry = ((variants.get(v) or {}).get("groups") or {}).get(g) if sep else None
+        return entry if isinstance(entry, dict) else None
+    entry = (summary.get("groups") or {}).get(name)
+    return entry if isinstance(entry, dict) else None
 
 
 def _f(v) -> float | None:

@@ -525,7 +525,7 @@ def sweep_figures(table: pa.Table, params: Sequence[str] | None = None, outdir: 
     if not pts:
         return []
     vary = varying(pts, params)
-    hue = next((p for p in vary if p.split(".")[-1] == "strategy"), None)
+    hue = next((p for p in vary if p.split(".")[-1] in ("strategy", "variant")), None)
     if hue is None:
         hue = next((p for p in vary if not all(_num(dict(pt.params)[p]) for pt in pts)), None)
     paths: list[Path] = []

@@ -128,6 +128,14 @@ def write_run(folder: Path, groups: int = 3, devices_per_group: int = 12, per_de
 
     summary = {"scenario": "synthetic", "seed": 1, **entry(np.ones(n, dtype=bool))}
     summary["groups"] = {name: entry(group_of == gi) for gi, name in enumerate(names)}
+    if variants:  # as cosim.engine.run pools a compare: run: each variant's own summary with its groups
+        variant_of = np.array(rows["variant"], dtype=object)
+        summary["variants"] = {
+            v: {**entry(variant_of == v), "device_energy_mj_per_inference": (0.2, 0.3, 0.4)[vi],
+                "groups": {name: {**entry((variant_of == v) & (group_of == gi)),
+                                  "device_energy_mj_per_inference": (0.2, 0.3, 0.4)[vi]}
+                           for gi, name in enumerate(names)}}
+            for vi, v in enumerate(variants)}
     summary.update({"edge_utilization": {"gw-a": 0.97, "gw-b": 0.2}, "edge_energy_j": {"gw-a": 10.0},
                     "collisions": {}, "sim_time_s": DURATION_S + 40.0, "events": 10, "wall_time_s": 1.0})
     (folder / "summary.json").write_text(json.dumps(summary))

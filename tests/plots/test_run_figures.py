@@ -14,6 +14,7 @@ from synthetic_runs import DEADLINE_S, write_run
 
 from cosim.plots import run as run_plots
 from cosim.plots.records import load_records, read_manifest
+from cosim.plots.series import series_stats
 from cosim.plots.style import FigureFormat, paper_style
 
 CASES = {
@@ -55,8 +56,14 @@ def test_every_figure_is_readable(case):
 
 
 def test_series_are_groups_or_variants(tmp_path):
-    rec, _, _ = _load(write_run(tmp_path / "v", groups=2, variants=("a", "b")))
-    assert rec.names == ("a / group-00", "a / group-01", "b / group-00", "b / group-01")
+    rec, summary, _ = _load(write_run(tmp_path / "v", groups=2, variants=("b", "a")))
+    assert rec.names == ("b / group-00", "b / group-01", "a / group-00", "a / group-01")  # compare: order
+    stats = series_stats(rec, summary)  # each series' numbers from its variant's summary entry
+    assert [s.energy_mj for s in stats] == [0.2, 0.2, 0.3, 0.3]
+    with paper_style():
+        assert run_plots.comparison(rec, summary)._suptitle.get_text() == "Variants side by side"
+    rec, summary, _ = _load(write_run(tmp_path / "v1", groups=1, variants=("x", "y")))
+    assert rec.names == ("x", "y") and [s.energy_mj for s in series_stats(rec, summary)] == [0.2, 0.3]
     rec, _, _ = _load(write_run(tmp_path / "g", groups=3, tidy=False))
     assert rec.names == ("group-00", "group-01", "group-02")  # int codes named by the summary's order
 
