@@ -186,3 +186,8 @@ def load_records(packets: Path, summary: dict, manifest: dict | None = None) -> 
         attempts=np.nan_to_num(attempts, nan=0.0), energy_mj=energy, position=position,
         detection=detection, deadline_s=deadline_s,
     )
+
+
+def metric_name(rec: Records) -> str:
+    """What a record-level score means: accuracy, or box recall for detection (mAP needs detections)."""
+    return "box recall@0.5" if rec.detection else "accuracy"
