@@ -35,7 +35,9 @@ from cosim.plots.style import (
 from cosim.plots.timeline import over_time
 
 PHASE_LABELS = {"sense": "sensing", "compute": "on-device compute", "tx": "radio TX", "rx": "radio RX",
-                "sleep": "sleep"}
+                "sleep": "sleep", "wake": "wake-up", "rx_window": "RX windows", "cca": "carrier sense",
+                "setup": "radio set-up", "tail": "radio tail", "conn_events": "BLE connection events"}
+# any other phase is labelled by its name with spaces (`foo_bar_mj` -> "foo bar")
 
 
 def run_figures(packets: Path, summary: dict, groups=None, outdir: Path = Path("figures"),
