@@ -158,6 +158,13 @@ def write_marker(folder: Path, kind: str, entries: Iterable[str] = (), **facts) 
     atomic_write_text(Path(folder) / MARKER, json.dumps(data, indent=1) + "\n")
 
 
+def add_to_marker(folder: Path, kind: str, entries: Iterable[str]) -> None:
+    """Record more files cosim wrote into its `kind` folder (e.g. a report written after publishing)."""
+    marker = read_marker(folder) or {}
+    facts = {k: v for k, v in marker.items() if k not in ("cosim", "kind", "entries")}
+    write_marker(folder, kind, set(marker.get("entries", ())) | set(entries), **facts)
+
+
 def foreign_entries(folder: Path, kind: str) -> list[str]:
     """Paths below `folder` cosim did not write (all of them if it has no `kind` marker): files not
     listed in the marker, and folders holding none of the listed files."""

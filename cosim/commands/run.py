@@ -12,6 +12,8 @@ import json
 import logging
 from pathlib import Path
 
+from cosim.commands.report import add_format_options, figure_format
+
 log = logging.getLogger(__name__)
 
 
@@ -30,6 +32,8 @@ def register(subparsers) -> None:
                    "machine has (or, replaying, an input file changed)")
     p.add_argument("--force-outdir", action="store_true",
                    help="write into an output folder that holds files cosim did not write (they are kept)")
+    p.add_argument("--report", action="store_true", help="also write OUTDIR/report.html (self-contained)")
+    add_format_options(p)
     p.set_defaults(func=run)
 
 
@@ -85,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         log.info("replaying %s (scenario %s, seed %d)", args.scenario, scenario.name, scenario.seed)
     else:
         scenario, lines = load_checked(args.scenario, args.overrides, args.seed)
+
+    form = figure_format(args)
     check_budget(scenario, args.scenario, force=args.force)
     if args.out is not None:
         outdir = check_user_path(args.out, "-o")
@@ -96,10 +102,19 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     try:
         with located(scenario, args.scenario, lines):
-            result = run_scenario(scenario, outdir, progress=not args.quiet, force_outdir=args.force_outdir)
+            result = run_scenario(scenario, outdir, progress=not args.quiet, force_outdir=args.force_outdir,
+                                  figures=form)
     except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
         raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
+    if args.report:
+        from cosim.io import add_to_marker
+        from cosim.report.html import report_format, write_report
+
+        path = write_report(outdir, report_format("svg" if form.fmt == "svg" else "png", args.dpi))
+        add_to_marker(outdir, "run", ["report.html"])  # cosim's file: replaced with the run, never refused
+        if not args.quiet:
+            print(f"report: {path}")
     return 0

@@ -111,9 +111,10 @@ def _drain_report(scenario: Scenario, world: World) -> dict:
 
 
 def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
-                 force_outdir: bool = False) -> RunResult:
+                 force_outdir: bool = False, figures=None) -> RunResult:
     """Simulate `scenario` (each `compare:` variant in its own World from the same seed); publish the
-    outputs atomically into `outdir` (if given); return the summary.
+    outputs atomically into `outdir` (if given), figures in the `figures` FigureFormat (default PNG);
+    return the summary.
 
     An `outdir` holding files cosim did not write is refused before anything runs (`force_outdir`:
     write beside them); the earlier run in `outdir` stays complete until the new one replaces it.
@@ -128,7 +129,7 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
         log.info("run %s: temporary folder %s", scenario.name, work.path)
         workdir = work.path / "run"
         summary, runs, facts = _run_variants(scenario, workdir, progress)
-        _write_outputs(scenario, runs, summary, facts, workdir)
+        _write_outputs(scenario, runs, summary, facts, workdir, figures)
         publish(work, outdir, force_outdir)
     log.info("run %s: published %s", scenario.name, outdir)
     return RunResult(summary, outdir)
@@ -178,7 +179,7 @@ def manifest_of(scenario: Scenario) -> dict:
 
 
 def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: dict, facts: list[GroupFacts],
-                   workdir: Path) -> None:
+                   workdir: Path, figures=None) -> None:
     """summary.json, manifest.json and figures/ beside packets.parquet in `workdir`."""
     from cosim.plots import run as plotting
 
@@ -192,7 +193,8 @@ def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: dict, fa
                 shutil.rmtree(r.packets.parent)
     write_json(workdir / "summary.json", summary)
     write_json(workdir / "manifest.json", manifest)
-    plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures")
+    plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures",
+                         **({"form": figures} if figures is not None else {}))
 
 
 def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[dict, list[GroupFacts]]:

@@ -30,7 +30,7 @@ from cosim.io import (
     written_entries,
 )
 
-RUN_ENTRIES = ("packets.parquet", "manifest.json", "figures", "summary.json")
+RUN_ENTRIES = ("packets.parquet", "manifest.json", "figures", "summary.json", "report.html")
 """What a run writes into OUTDIR, summary.json last (a complete summary means a complete run)."""
 KIND = "run"
 

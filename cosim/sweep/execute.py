@@ -31,7 +31,7 @@ from cosim.config.yamlio import line_for, load_yaml, parse_override
 log = logging.getLogger(__name__)
 
 SWEEP_ENTRIES = ("runs", "results.parquet", "results.csv", "aggregate.parquet", "aggregate.csv", "figures",
-                 "sweep.json")
+                 "sweep.json", "report.html")
 """What a sweep writes into its OUTDIR (a folder holding anything else is refused)."""
 RESERVED = ("replication", "seed", "status", "error", "key")
 """Result columns that come before the metrics; no sweep parameter may use these names."""
