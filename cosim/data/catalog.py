@@ -32,6 +32,11 @@ def _shapes(root: Path | None, seed: int) -> Dataset:
     return load_shapes_dataset(seed)
 
 
+def _scenes(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.camera import load_scenes_dataset
+    return load_scenes_dataset(seed)
+
+
 def _mnist(root: Path | None, seed: int) -> Dataset:
     from cosim.data.idx import load_mnist_dataset
     assert root is not None
@@ -52,7 +57,7 @@ def _cifar10(root: Path | None, seed: int) -> Dataset:
 
 def _entries() -> dict[str, _Entry]:
     """All registered data sets, in listing order."""
-    from cosim.data import shapes
+    from cosim.data import camera, shapes
     return {
         "digits": _Entry(DatasetInfo(
             "digits", (1, 8, 8), 10, "scikit-learn load_digits (bundled)", False, 1347, 450), _digits),
@@ -60,6 +65,10 @@ def _entries() -> dict[str, _Entry]:
             "shapes", (3, shapes.IMAGE_SIZE, shapes.IMAGE_SIZE), len(shapes.CLASS_NAMES),
             "procedural scenes (seeded, with boxes)", False, shapes.TRAIN_SIZE, shapes.TEST_SIZE),
             _shapes, seeded=True),
+        "scenes": _Entry(DatasetInfo(
+            "scenes", (3, camera.IMAGE_SIZE, camera.IMAGE_SIZE), len(shapes.CLASS_NAMES),
+            "procedural camera-scale scenes (seeded, textured, with boxes)", False, camera.TRAIN_SIZE,
+            camera.TEST_SIZE), _scenes, seeded=True),
         "mnist": _Entry(DatasetInfo(
             "mnist", (1, 28, 28), 10, "IDX files (train/t10k-*-ubyte[.gz])", True, 60000, 10000),
             _mnist),
