@@ -184,10 +184,14 @@ def config_problem(config: CodecConfig) -> str | None:
 
 
 def build_model(data: CheckpointData) -> SplitModel:
-    """A `SplitModel` with the checkpoint's architecture and weights."""
+    """A `SplitModel` with the checkpoint's architecture and weights (a checkpoint without int8 device
+    scales keeps a float32 device side)."""
     try:
         model = SplitModel(data.config)
-        model.load_state_dict(data.state_dict, strict=True)
+        state = dict(data.state_dict)
+        # checkpoints written before the int8 device side: keep their float device (scales zero)
+        state.setdefault("device_act_scales", model.device_act_scales.clone())
+        model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError, TypeError, ArithmeticError) as exc:
         lines = str(exc).strip().splitlines()
         first = lines[0] if lines else type(exc).__name__

@@ -35,6 +35,7 @@ from cosim.codec import xai
 from cosim.codec.model import CodecConfig, SplitModel, channel_state, snr_db_to_ber
 from cosim.codec.quantize import bits_to_indices, indices_to_bits
 
+CALIBRATION_SAMPLES = 2048  # training images that set the int8 device side's activation ranges
 Progress = Callable[[str, int, int, float], None]  # (stage, steps done, steps total, last loss)
 
 
@@ -214,6 +215,14 @@ def calibrate_int8(model: SplitModel, x: torch.Tensor) -> None:
     model.int8_scale.fill_(max(peak, 1e-6) / 255.0)
 
 
+def calibrate_device_int8(model: SplitModel, x: torch.Tensor, samples: int = CALIBRATION_SAMPLES) -> None:
+    """Activation scales of the int8 device side from the first `samples` training images."""
+    from cosim.codec.int8 import calibrate
+
+    with torch.no_grad():
+        model.device_act_scales.copy_(calibrate(model.backbone.stem, model.encoder, x[:samples]))
+
+
 def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                gen: torch.Generator, rng: np.random.Generator, progress: Progress | None,
                sigma_steps: tuple[int, int]) -> None:
@@ -306,6 +315,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
     _fal_stage(model, task, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
     model.quantizer.sigma = cfg.sigma_end if cfg.sigma_end is not None else cfg.sigma
     model.eval()
+    calibrate_device_int8(model, x)
     with torch.no_grad():
         xt = torch.from_numpy(np.array(data.x_test, dtype=np.float32))
         if cfg.task == "detection":

@@ -63,6 +63,9 @@ def eval_report(codec, ev) -> dict:
         "realisations": ev.realisations,
         "samples": ev.samples,
     }
+    report["device_int8"] = m.device_int8
+    if ev.float_device is not None:
+        report["float_device_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.float_device)}
     if ev.int8 is not None:
         report["int8_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8)}
     return report
@@ -96,7 +99,9 @@ def run_eval(args: argparse.Namespace) -> int:
     print(f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} realisations, "
           f"oracle BER estimate)")
     _print_payload(m)
-    columns = [("SemanticNN", ev.semantic)]
+    columns = [("SemanticNN (int8 device)" if m.device_int8 else "SemanticNN", ev.semantic)]
+    if ev.float_device is not None:
+        columns.append(("float32 device", ev.float_device))
     if ev.int8 is not None:
         columns.append(("int8 split (no ARQ)", ev.int8))
     _print_table(ev.bers, columns)

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Pre-train the backbone, freeze it, then train encoder, "
                               "quantizer and BER-aware decoder with Feature-augmentation Learning.")
     p.add_argument("--dataset", required=True, help="data set name (see `cosim data list`)")
-    p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8"))
+    p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8", "resnet8-s4"))
     p.add_argument("--task", choices=("classification", "detection"), default="classification",
                    help="classification (default) or detection (a grid detector on the data set's boxes)")
     p.add_argument("--bits", type=int, default=3, choices=(1, 2, 3, 4), help="bits per symbol (default 3)")
