@@ -8,8 +8,11 @@ BER = 0.5 erfc(sqrt(SNR)) (BPSK). Default corruption flips the packed bits (as t
 does); `corruption="symbols"` is the authors' model (between BER*N and 3*BER*N of the N symbols of the
 batch replaced by random centres). Corrupted symbols carry no gradient, as in the authors' code.
 
-Deliberate differences: the usage histogram is the mean soft assignment (differentiable; the authors'
-hard count gives that term no gradient); Adam with lr 1e-2 for the codec stages and 2e-3 for the
+Deliberate differences from the official code (`AUTHORS_PRESET` switches them all back: clipped-
+identity quantizer gradient, fixed random centres, gradient-free usage counts, symbol replacement,
+integer SNR draws, no error-free batches, attribution of the cross-entropy): the quantizer's gradient is
+the soft assignment's and the centres train (`quantize.py`); the usage histogram is the hard count with
+the soft assignment's gradient (the authors' count has none); 20 % error-free batches; Adam with lr 1e-2 for the codec stages and 2e-3 for the
 backbone (authors: 1e-4 on ImageNet-scale nets) with the authors' schedule (x0.2 at 50 % and 85 % of
 each stage); small shift augmentation. The centres learn at 1e-4 (the authors' rate): at 1e-2, under
 bit-flip FAL, they merge into two groups and the codec degenerates to one bit per symbol. Through the
@@ -74,6 +77,27 @@ class TrainConfig:
     max_train_samples: int | None = None  # for quick tests
     name: str = ""
     task: str = "classification"  # or "detection" (needs a data set with boxes)
+    # the switches that differ between cosim's recipe and the authors' code (`AUTHORS_PRESET`)
+    preset: str = "cosim"  # "cosim" or "authors" (a label: the fields below carry the behaviour)
+    quantizer_gradient: str = "soft"  # "soft" (Mentzer soft assignment) or "clip" (authors' STE)
+    fixed_centres: bool = False  # True: the authors' random centres (seed 666), never trained
+    snr_integer: bool = False  # True: SNR ~ integer uniform on [min, max] dB (Python randint)
+    xai_of: str = "logit"  # attribute the target logit, or "loss" (the cross-entropy, as the authors)
+
+
+# What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
+AUTHORS_PRESET = {
+    "preset": "authors", "quantizer_gradient": "clip", "fixed_centres": True, "hist_mode": "count",
+    "corruption": "symbols", "snr_integer": True, "clean_fraction": 0.0, "xai_of": "loss",
+}
+PRESETS = {"cosim": {}, "authors": AUTHORS_PRESET}
+
+
+def with_preset(cfg: TrainConfig, preset: str) -> TrainConfig:
+    """`cfg` with the fields of `preset` ("cosim": unchanged, "authors": `AUTHORS_PRESET`)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown training preset {preset!r}; known: {', '.join(PRESETS)}")
+    return dataclasses.replace(cfg, **PRESETS[preset])
 
 
 @dataclass(frozen=True)
@@ -142,10 +166,15 @@ def default_kernel(stem_hw: int) -> int:
 
 
 def draw_ber(cfg: TrainConfig, rng: np.random.Generator) -> float:
-    """One batch's channel: 0 with probability clean_fraction, else BPSK BER at SNR ~ U(min, max) dB."""
+    """One batch's channel: 0 with probability clean_fraction, else BPSK BER at SNR ~ U(min, max) dB
+    (integer dB, both ends included, if `snr_integer`, as the authors' `random.randint(-6, 7)`)."""
     if not cfg.fal or rng.random() < cfg.clean_fraction:
         return 0.0
-    return float(snr_db_to_ber(rng.uniform(cfg.snr_db_min, cfg.snr_db_max)))
+    if cfg.snr_integer:
+        snr = rng.integers(math.ceil(cfg.snr_db_min), math.floor(cfg.snr_db_max) + 1)
+    else:
+        snr = rng.uniform(cfg.snr_db_min, cfg.snr_db_max)
+    return float(snr_db_to_ber(snr))
 
 
 def corrupt(indices: torch.Tensor, ber: float, bits: int, gray: bool, mode: str,
@@ -169,12 +198,17 @@ def corrupt(indices: torch.Tensor, ber: float, bits: int, gray: bool, mode: str,
 
 
 def centre_usage(probs: torch.Tensor, indices: torch.Tensor, levels: int, mode: str) -> torch.Tensor:
-    """Fraction of symbols per centre: "hard" counts with the soft assignment's gradient (default), or
-    "soft" (mean soft assignment, which can look uniform while only two centres are used)."""
+    """Fraction of symbols per centre: "hard" counts with the soft assignment's gradient (default),
+    "soft" (mean soft assignment, which can look uniform while only two centres are used), or "count"
+    (hard counts, no gradient: the authors' usage term, which then trains nothing)."""
     soft = probs.reshape(-1, levels).mean(0)
     if mode == "soft":
         return soft
     hard = torch.bincount(indices.flatten(), minlength=levels).to(soft.dtype) / indices.numel()
+    if mode == "count":
+        return hard
+    if mode != "hard":
+        raise ValueError(f"unknown usage histogram mode {mode!r} (hard, soft or count)")
     return hard + (soft - soft.detach())
 
 
@@ -229,8 +263,11 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
     """One Feature-augmentation Learning stage (1 = denoising MSE, 2 = task loss)."""
     params = [*model.encoder.parameters(), *model.decoder.parameters()]
     lr = cfg.stage2_lr if stage == 2 and cfg.stage2_lr is not None else cfg.lr
-    opt = torch.optim.Adam([{"params": params},
-                            {"params": model.quantizer.parameters(), "lr": lr * cfg.centre_lr_scale}], lr=lr)
+    groups = [{"params": params}]
+    centres = [p for p in model.quantizer.parameters() if p.requires_grad]
+    if centres:
+        groups.append({"params": centres, "lr": lr * cfg.centre_lr_scale})
+    opt = torch.optim.Adam(groups, lr=lr)
     sched = _schedule(opt, cfg.epochs)
     steps = cfg.epochs * math.ceil(len(task) / cfg.batch_size)
     done = 0
@@ -264,7 +301,7 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                     def forward(s: torch.Tensor, state: torch.Tensor = state) -> torch.Tensor:
                         return model.decode_logits(s, state)
                     score, target = task.attribution(forward, tb)
-                    attr = xai.attributions(score, q.values, target)
+                    attr = xai.attributions(score, q.values, target, cfg.xai_of)
                     loss = loss + cfg.xai_weight * xai.asymmetry_loss(attr)
             opt.zero_grad()
             loss.backward()
@@ -299,8 +336,13 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
         xai=cfg.xai, task=cfg.task)
+    if cfg.xai_of == "loss" and cfg.task != "classification":
+        raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
     model = SplitModel(codec_cfg)
     model.quantizer.sigma = cfg.sigma
+    model.quantizer.gradient = cfg.quantizer_gradient
+    if cfg.fixed_centres:
+        model.quantizer.use_authors_centres()
     task = _make_task(cfg, data, model, x, y)
     if backbone_state is not None:
         model.backbone.load_state_dict({k[len("backbone."):]: v for k, v in backbone_state.items()

@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="quantizer centres learn at lr x this (default 0.01)")
     p.add_argument("--anneal", type=float, default=None, metavar="SIGMA_END",
                    help="anneal the soft-assignment sigma from 1 to SIGMA_END (default: no annealing)")
+    p.add_argument("--preset", choices=("cosim", "authors"), default="cosim",
+                   help="cosim (default) or authors: the official code's quantizer gradient (clipped "
+                   "identity), fixed centres, gradient-free usage loss, symbol replacement, integer SNR "
+                   "draws, no error-free batches, cross-entropy attribution (overrides --corruption)")
     p.add_argument("--backbone-from", default=None, metavar="CKPT",
                    help="reuse the pre-trained backbone of this checkpoint (path or builtin:NAME)")
     p.add_argument("--name", default="", help="codec name stored in the checkpoint")
@@ -57,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from cosim.codec.checkpoint import read_checkpoint
     from cosim.codec.evaluate import evaluate_codec
     from cosim.codec.service import Codec
-    from cosim.codec.train import TrainConfig, train_codec
+    from cosim.codec.train import TrainConfig, train_codec, with_preset
     from cosim.data import load_dataset
     from cosim.errors import CosimError
 
@@ -81,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         pretrain_lr=args.pretrain_lr, stage2_lr=args.stage2_lr, centre_lr_scale=args.centre_lr_scale, seed=args.seed,
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task)
+    if args.preset == "authors" and args.task != "classification":
+        raise CosimError("--preset authors is defined for --task classification only")
+    cfg = with_preset(cfg, args.preset)
     data = load_dataset(cfg.dataset)  # fail early (DataError) before any work
     if cfg.task == "detection" and data.boxes_train is None:
         raise CosimError(f"--task detection: data set {data.name!r} has no boxes (use shapes)")

@@ -64,3 +64,25 @@ def test_ber_draws_cover_the_snr_range_and_clean_batches():
     noisy = bers[bers > 0]
     assert noisy.max() <= 0.24 and noisy.min() >= 7e-4  # SNR in [-6, 7] dB under BPSK
     assert all(draw_ber(TrainConfig(fal=False), rng) == 0.0 for _ in range(20))
+
+
+def test_authors_preset_sets_every_switch_and_trains_without_touching_centres():
+    from cosim.codec.train import AUTHORS_PRESET, centre_usage, with_preset
+
+    cfg = with_preset(TrainConfig(dataset="digits", pretrain_epochs=1, epochs=1, max_train_samples=64,
+                                  decoder_width=8), "authors")
+    assert {k: getattr(cfg, k) for k in AUTHORS_PRESET} == AUTHORS_PRESET
+    assert with_preset(cfg, "cosim") == cfg  # cosim changes nothing
+    rng = np.random.default_rng(0)
+    snrs = {round(float(10 * np.log10(_snr_of(draw_ber(cfg, rng)))), 6) for _ in range(400)}
+    assert snrs == set(range(-6, 8))  # integer SNR draws, both ends, no clean batches
+    result = train_codec(cfg)
+    expected = torch.rand(8, generator=torch.Generator().manual_seed(666)) * 2 - 1
+    assert torch.equal(result.model.quantizer.centres.detach(), expected)
+    probs = torch.rand(10, 8, requires_grad=True)
+    assert not centre_usage(probs, torch.randint(0, 8, (10,)), 8, "count").requires_grad
+
+
+def _snr_of(ber: float) -> float:
+    from scipy.special import erfcinv
+    return float(erfcinv(2 * ber) ** 2)
