@@ -35,6 +35,7 @@ class _ConvStep:
     weight_scale: torch.Tensor  # (Cout,) float64
     bias: torch.Tensor  # (Cout,) float64, real units (quantised at run time with the input scale)
     relu: bool
+    cap: float | None = None  # ReLU6: 6.0
 
 
 def fold_batchnorm(conv: nn.Conv2d, bn: nn.BatchNorm2d | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,8 +58,11 @@ def quantise_weight(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _steps(stem: nn.Sequential, encoder_conv: nn.Conv2d) -> list[_ConvStep | nn.MaxPool2d]:
-    """The integer pipeline of a stem (Conv2d [BatchNorm2d] [ReLU] and MaxPool2d layers) + encoder conv."""
-    layers = list(stem)
+    """The integer pipeline of a stem (Conv2d [BatchNorm2d] [ReLU|ReLU6] and MaxPool2d layers, after an
+    optional leading `Normalize`, which is the input quantisation's job) + encoder conv."""
+    from cosim.codec.backbones import Normalize
+
+    layers = [m for k, m in enumerate(stem) if not (k == 0 and isinstance(m, Normalize))]
     steps: list[_ConvStep | nn.MaxPool2d] = []
     i = 0
     while i < len(layers):
@@ -72,11 +76,12 @@ def _steps(stem: nn.Sequential, encoder_conv: nn.Conv2d) -> list[_ConvStep | nn.
                              f"(only Conv2d, BatchNorm2d, ReLU, MaxPool2d)")
         bn = layers[i + 1] if i + 1 < len(layers) and isinstance(layers[i + 1], nn.BatchNorm2d) else None
         i += 2 if bn is not None else 1
-        relu = i < len(layers) and isinstance(layers[i], nn.ReLU)
+        relu = i < len(layers) and isinstance(layers[i], (nn.ReLU, nn.ReLU6))
+        cap = 6.0 if relu and isinstance(layers[i], nn.ReLU6) else None
         i += int(relu)
         w, b = fold_batchnorm(layer, bn)
         wq, ws = quantise_weight(w)
-        steps.append(_ConvStep(layer, wq, ws, b, relu))
+        steps.append(_ConvStep(layer, wq, ws, b, relu, cap))
     w, b = fold_batchnorm(encoder_conv, None)
     wq, ws = quantise_weight(w)
     steps.append(_ConvStep(encoder_conv, wq, ws, b, False))
@@ -108,6 +113,21 @@ class Int8Device(nn.Module):
                              f"{act_scales.tolist()}")
         self.act_scales = act_scales.detach().double().clone()
         self.encoder = encoder
+        from cosim.codec.backbones import Normalize
+        first = stem[0] if len(stem) else None
+        self.normalize = first if isinstance(first, Normalize) else None
+
+    def _input(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Integer input and its scale: 8-bit pixels (1/255), or, behind a `Normalize`, the normalised
+        image as symmetric int8 with the scale that fits its exact range (pixels in [0, 1])."""
+        x = x.double().clamp(0.0, 1.0)
+        if self.normalize is None:
+            return torch.round(x * INPUT_LEVELS), torch.tensor(1.0 / INPUT_LEVELS, dtype=torch.float64)
+        mean, std = self.normalize.mean.double(), self.normalize.std.double()
+        peak = torch.maximum(mean.abs(), (1.0 - mean).abs()) / std
+        scale = peak.max() / SIGNED_LEVELS
+        real = (torch.round(x * INPUT_LEVELS) / INPUT_LEVELS - mean) / std  # from the 8-bit pixels
+        return torch.clamp(torch.round(real / scale), -SIGNED_LEVELS, SIGNED_LEVELS), scale
 
     def encoder_conv_output(self, x: torch.Tensor) -> torch.Tensor:
         """Dequantised int8 output of the encoder convolution (float32)."""
@@ -116,8 +136,7 @@ class Int8Device(nn.Module):
     def _run(self, x: torch.Tensor, stop_at: int | None) -> torch.Tensor:
         """The integer pipeline on images x; the real (pre-requantisation, post-ReLU) output of conv
         number `stop_at`, or, if None, the dequantised output of the last conv (float64)."""
-        q = torch.round(x.double().clamp(0.0, 1.0) * INPUT_LEVELS)  # integer pixels
-        scale_in = torch.tensor(1.0 / INPUT_LEVELS, dtype=torch.float64)
+        q, scale_in = self._input(x)
         k = 0
         for step in self.steps:
             if isinstance(step, nn.MaxPool2d):
@@ -127,7 +146,7 @@ class Int8Device(nn.Module):
             bias_q = torch.round(step.bias / acc_scale)  # int32 bias
             real = _conv(step, q, step.weight_q, bias_q) * acc_scale.view(1, -1, 1, 1)  # exact integer sums
             if step.relu:
-                real = real.clamp_min(0.0)
+                real = real.clamp(0.0, step.cap) if step.cap is not None else real.clamp_min(0.0)
             if k == stop_at:
                 return real
             scale_in = self.act_scales[k]

@@ -27,7 +27,8 @@ from torch import nn
 
 from cosim.codec.quantize import SoftQuantizer
 
-BACKBONES = ("small-cnn", "resnet8", "resnet8-s4")
+BACKBONES = ("small-cnn", "resnet8", "resnet8-s4", "resnet18", "resnet50", "mobilenet_v2")
+STANDARD_BACKBONES = ("resnet18", "resnet50", "mobilenet_v2")  # torchvision layouts, `backbones.py`
 BER_FLOOR = 1e-6
 BER_CEIL = 0.4
 
@@ -129,7 +130,8 @@ class Backbone(nn.Module):
 
 def build_backbone(name: str, image_shape: tuple[int, int, int], num_classes: int) -> Backbone:
     """`small-cnn` (grey 8x8 / 28x28; 16-channel stem), `resnet8` (MLPerf-Tiny-style, 32x32 RGB) or
-    `resnet8-s4` (resnet8 widened x2 behind a stride-4 stem, for 64x64 camera-scale images)."""
+    `resnet8-s4` (resnet8 widened x2 behind a stride-4 stem, for 64x64 camera-scale images), or one of
+    the torchvision-compatible `STANDARD_BACKBONES` (`backbones.py`)."""
     cin, height, _ = image_shape
     if name == "small-cnn":
         stem: list[nn.Module] = [nn.Conv2d(cin, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
@@ -144,6 +146,9 @@ def build_backbone(name: str, image_shape: tuple[int, int, int], num_classes: in
         tail = [BasicBlock(16, 16, 1), BasicBlock(16, 32, 2), BasicBlock(32, 64, 2),
                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, num_classes)]
         return Backbone(nn.Sequential(*stem), nn.Sequential(*tail))
+    if name in STANDARD_BACKBONES:
+        from cosim.codec.backbones import build_split
+        return Backbone(*build_split(name, cin, num_classes))
     if name == "resnet8-s4":
         # ResNet-8 behind an ImageNet-style stride-4 stem (3x3 stride-2 conv, BN, ReLU, 3x3 stride-2
         # max-pool): for camera-scale images (64x64 -> 32x16x16 split features), as ResNet-18/50 are split

@@ -83,6 +83,7 @@ class TrainConfig:
     fixed_centres: bool = False  # True: the authors' random centres (seed 666), never trained
     snr_integer: bool = False  # True: SNR ~ integer uniform on [min, max] dB (Python randint)
     xai_of: str = "logit"  # attribute the target logit, or "loss" (the cross-entropy, as the authors)
+    backbone_weights: str | None = None  # torchvision state dict file for a standard backbone
 
 
 # What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
@@ -249,6 +250,20 @@ def calibrate_int8(model: SplitModel, x: torch.Tensor) -> None:
     model.int8_scale.fill_(max(peak, 1e-6) / 255.0)
 
 
+def load_standard_weights(model: SplitModel, path: str) -> list[str]:
+    """Load a torchvision weights file into a standard backbone (`backbones.py`); keys skipped (a
+    classifier of another class count is left to pre-training: give --pretrain-epochs > 0)."""
+    from cosim.codec.backbones import load_weights_into
+    from cosim.codec.model import STANDARD_BACKBONES
+    from cosim.errors import CosimError
+
+    c = model.config
+    if c.backbone not in STANDARD_BACKBONES:
+        raise CosimError(f"backbone weights need a standard backbone ({', '.join(STANDARD_BACKBONES)}), "
+                         f"not {c.backbone!r}")
+    return load_weights_into(c.backbone, model.backbone, c.image_shape[0], c.num_classes, path)
+
+
 def calibrate_device_int8(model: SplitModel, x: torch.Tensor, samples: int = CALIBRATION_SAMPLES) -> None:
     """Activation scales of the int8 device side from the first `samples` training images."""
     from cosim.codec.int8 import calibrate
@@ -350,6 +365,8 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         model.int8_scale.copy_(backbone_state["int8_scale"])
         freeze_backbone(model)
     else:
+        if cfg.backbone_weights is not None:
+            load_standard_weights(model, cfg.backbone_weights)
         pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)

@@ -14,7 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Pre-train the backbone, freeze it, then train encoder, "
                               "quantizer and BER-aware decoder with Feature-augmentation Learning.")
     p.add_argument("--dataset", required=True, help="data set name (see `cosim data list`)")
-    p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8", "resnet8-s4"))
+    p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8", "resnet8-s4", "resnet18", "resnet50",
+                                                            "mobilenet_v2"))
+    p.add_argument("--backbone-weights", default=None, metavar="FILE",
+                   help="torchvision state dict (.pth) for resnet18/resnet50/mobilenet_v2, read with "
+                   "torch.load(weights_only=True); with --pretrain-epochs 0 the backbone is used as given")
     p.add_argument("--task", choices=("classification", "detection"), default="classification",
                    help="classification (default) or detection (a grid detector on the data set's boxes)")
     p.add_argument("--bits", type=int, default=3, choices=(1, 2, 3, 4), help="bits per symbol (default 3)")
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         pretrain_epochs=args.pretrain_epochs, batch_size=args.batch_size, lr=args.lr,
         pretrain_lr=args.pretrain_lr, stage2_lr=args.stage2_lr, centre_lr_scale=args.centre_lr_scale, seed=args.seed,
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
-        corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task)
+        corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
+        backbone_weights=args.backbone_weights)
     if args.preset == "authors" and args.task != "classification":
         raise CosimError("--preset authors is defined for --task classification only")
     cfg = with_preset(cfg, args.preset)
