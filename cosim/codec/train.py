@@ -84,6 +84,7 @@ class TrainConfig:
     snr_integer: bool = False  # True: SNR ~ integer uniform on [min, max] dB (Python randint)
     xai_of: str = "logit"  # attribute the target logit, or "loss" (the cross-entropy, as the authors)
     backbone_weights: str | None = None  # torchvision state dict file for a standard backbone
+    root: str | None = None  # folder of a file-based data set (CIFAR, MNIST, image folders)
 
 
 # What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
@@ -336,7 +337,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    data = load_dataset(cfg.dataset)
+    data = load_dataset(cfg.dataset, root=cfg.root)
     x = torch.from_numpy(np.array(data.x_train, dtype=np.float32))
     y = torch.from_numpy(np.array(data.y_train, dtype=np.int64))
     if cfg.max_train_samples is not None:

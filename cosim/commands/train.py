@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="classification (default) or detection (a grid detector on the data set's boxes)")
     p.add_argument("--bits", type=int, default=3, choices=(1, 2, 3, 4), help="bits per symbol (default 3)")
     p.add_argument("--channels", type=int, default=8, help="encoder output channels (default 8)")
+    p.add_argument("--root", default=None, help="data directory for file-based data sets")
     p.add_argument("--out", required=True, type=Path, help="checkpoint file to write")
     p.add_argument("--epochs", type=int, default=60, help="epochs of each FAL stage (default 60)")
     p.add_argument("--pretrain-epochs", type=int, default=30, help="backbone epochs (default 30)")
@@ -89,11 +90,11 @@ def run(args: argparse.Namespace) -> int:
         pretrain_lr=args.pretrain_lr, stage2_lr=args.stage2_lr, centre_lr_scale=args.centre_lr_scale, seed=args.seed,
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
-        backbone_weights=args.backbone_weights)
+        backbone_weights=args.backbone_weights, root=args.root)
     if args.preset == "authors" and args.task != "classification":
         raise CosimError("--preset authors is defined for --task classification only")
     cfg = with_preset(cfg, args.preset)
-    data = load_dataset(cfg.dataset)  # fail early (DataError) before any work
+    data = load_dataset(cfg.dataset, root=cfg.root)  # fail early (DataError) before any work
     if cfg.task == "detection" and data.boxes_train is None:
         raise CosimError(f"--task detection: data set {data.name!r} has no boxes (use shapes)")
     bars: dict[str, tqdm] = {}
