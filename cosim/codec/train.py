@@ -85,6 +85,8 @@ class TrainConfig:
     xai_of: str = "logit"  # attribute the target logit, or "loss" (the cross-entropy, as the authors)
     backbone_weights: str | None = None  # torchvision state dict file for a standard backbone
     root: str | None = None  # folder of a file-based data set (CIFAR, MNIST, image folders)
+    single_stage: bool = False  # skip the denoising stage (the "no FAL as one stage" ablation)
+    recipe: str = "semanticnn"  # or "deepcod": one stage, distillation from the frozen backbone
 
 
 # What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
@@ -93,6 +95,10 @@ AUTHORS_PRESET = {
     "corruption": "symbols", "snr_integer": True, "clean_fraction": 0.0, "xai_of": "loss",
 }
 PRESETS = {"cosim": {}, "authors": AUTHORS_PRESET}
+# "deepcod" (Yao et al., SenSys 2020, as the SemanticNN authors re-implement it for comparison): the same
+# encoder, quantizer, decoder and channel draws, trained in one stage by `distillation_loss` (no
+# denoising stage, no usage loss, no XAI term)
+RECIPES = ("semanticnn", "deepcod")
 
 
 def with_preset(cfg: TrainConfig, preset: str) -> TrainConfig:
@@ -309,6 +315,8 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
             state = torch.full((len(idx),), state_value)
             if stage == 1:
                 loss = F.mse_loss(model.decoder(values, state), feats)
+            elif cfg.recipe == "deepcod":
+                loss = distillation_loss(model, feats, model.decoder(values, state), task, tb)
             else:
                 loss = task.loss(model.decode_logits(values, state), tb)
                 usage = centre_usage(q.probs, q.indices, levels, cfg.hist_mode)
@@ -327,6 +335,31 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                 progress(f"stage{stage}", done, steps, loss.item())
         sched.step()
     model.eval()
+
+
+def _tail_outputs(tail: torch.nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """Outputs of every child of the frozen tail (the last one is the logits)."""
+    outs = []
+    for layer in tail:
+        x = layer(x)
+        outs.append(x)
+    return outs
+
+
+def distillation_loss(model: SplitModel, clean: torch.Tensor, decoded: torch.Tensor, task,
+                      target: torch.Tensor) -> torch.Tensor:
+    """DeepCOD-style loss, as the SemanticNN authors train their DeepCOD baseline (`knowledge_distill`):
+    MSE between the frozen tail's intermediate feature maps on the clean stem features (teacher) and
+    on the decoded ones (student), + MSE of the logits + the task loss. (Their 1e-4 orthogonality
+    regulariser of the conv kernels is left out.)"""
+    with torch.no_grad():
+        teacher = _tail_outputs(model.backbone.tail, clean)
+    student = _tail_outputs(model.backbone.tail, decoded)
+    loss = task.loss(student[-1], target) + F.mse_loss(student[-1], teacher[-1])
+    for s_map, t_map in zip(student[:-1], teacher[:-1]):
+        if s_map.dim() == 4:
+            loss = loss + F.mse_loss(s_map, t_map)
+    return loss
 
 
 def train_codec(cfg: TrainConfig, progress: Progress | None = None,
@@ -371,7 +404,10 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
-    _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
+    if cfg.recipe not in RECIPES:
+        raise ValueError(f"unknown training recipe {cfg.recipe!r}; known: {', '.join(RECIPES)}")
+    if not (cfg.single_stage or cfg.recipe == "deepcod"):
+        _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
     _fal_stage(model, task, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
     model.quantizer.sigma = cfg.sigma_end if cfg.sigma_end is not None else cfg.sigma
     model.eval()

@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="cosim (default) or authors: the official code's quantizer gradient (clipped "
                    "identity), fixed centres, gradient-free usage loss, symbol replacement, integer SNR "
                    "draws, no error-free batches, cross-entropy attribution (overrides --corruption)")
+    p.add_argument("--recipe", choices=("semanticnn", "deepcod"), default="semanticnn",
+                   help="semanticnn (two FAL stages, default) or deepcod (the DeepCOD baseline: one stage "
+                   "of distillation from the frozen backbone)")
+    p.add_argument("--single-stage", action="store_true",
+                   help="skip the denoising stage (train the task stage only)")
     p.add_argument("--backbone-from", default=None, metavar="CKPT",
                    help="reuse the pre-trained backbone of this checkpoint (path or builtin:NAME)")
     p.add_argument("--name", default="", help="codec name stored in the checkpoint")
@@ -90,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         pretrain_lr=args.pretrain_lr, stage2_lr=args.stage2_lr, centre_lr_scale=args.centre_lr_scale, seed=args.seed,
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
-        backbone_weights=args.backbone_weights, root=args.root)
+        backbone_weights=args.backbone_weights, root=args.root, recipe=args.recipe,
+        single_stage=args.single_stage)
     if args.preset == "authors" and args.task != "classification":
         raise CosimError("--preset authors is defined for --task classification only")
     cfg = with_preset(cfg, args.preset)

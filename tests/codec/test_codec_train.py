@@ -86,3 +86,29 @@ def test_authors_preset_sets_every_switch_and_trains_without_touching_centres():
 def _snr_of(ber: float) -> float:
     from scipy.special import erfcinv
     return float(erfcinv(2 * ber) ** 2)
+
+
+@pytest.mark.parametrize("variant", [{"recipe": "deepcod"}, {"single_stage": True}])
+def test_one_stage_variants_skip_the_denoising_stage(variant):
+    stages = set()
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=1, epochs=1, max_train_samples=64, decoder_width=8,
+                      **variant)
+    train_codec(cfg, progress=lambda stage, done, total, loss: stages.add(stage))
+    assert stages == {"pretrain", "stage2"}
+
+
+def test_distillation_loss_is_zero_for_a_perfect_decoder_and_grows_with_error():
+    from cosim.codec.model import CodecConfig, SplitModel
+    from cosim.codec.train import ClassificationTask, distillation_loss
+
+    torch.manual_seed(0)
+    model = SplitModel(CodecConfig(name="t", dataset="digits", backbone="small-cnn", image_shape=(1, 8, 8),
+                                   num_classes=10)).eval()
+    x = torch.rand(8, 1, 8, 8)
+    feats = model.backbone.stem(x).detach()
+    task = ClassificationTask(x, torch.zeros(8, dtype=torch.long))
+    logits = model.backbone.tail(feats)
+    target = logits.argmax(1)
+    ce = torch.nn.functional.cross_entropy(logits, target)
+    assert torch.allclose(distillation_loss(model, feats, feats, task, target), ce)
+    assert distillation_loss(model, feats, feats + 0.5, task, target) > ce
