@@ -33,6 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls = sub.add_parser("list", help="the built-in checkpoints")
     ls.set_defaults(func=run_list)
 
+    ab = sub.add_parser("ablate", help="retrain the full method and each ablation over seeds on a checkpoint's "
+                        "frozen backbone; accuracy versus BER with 95%% intervals over seeds")
+    ab.add_argument("ckpt", metavar="CKPT", help="checkpoint whose backbone and training config are reused")
+    ab.add_argument("--variants", nargs="+", default=["full", "no-fal", "ber-unaware", "no-xai", "no-usage"])
+    ab.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ab.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the checkpoint's)")
+    ab.add_argument("--ber", type=float, nargs="+", default=[0.0, 1e-2, 5e-2, 0.1])
+    ab.add_argument("--realisations", type=int, default=3, help="error realisations per BER (default 3)")
+    ab.add_argument("--root", default=None, help="data directory for file-based data sets")
+    ab.add_argument("--json-out", default=None, metavar="FILE", help="also write the results as JSON (new file)")
+    ab.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ab.set_defaults(func=run_ablate)
+
 
 def _stat(s) -> dict:
     return {"mean": s.mean, "ci95": None if math.isnan(s.ci95) else s.ci95}
@@ -216,4 +229,57 @@ def run_list(args: argparse.Namespace) -> int:
 
     for name in list_builtin():
         print(f"builtin:{name}")
+    return 0
+
+
+def run_ablate(args: argparse.Namespace) -> int:
+    """Train and evaluate each ablation over seeds; print the table (and write JSON if asked)."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    from cosim.codec.ablate import run_ablation
+    from cosim.codec.checkpoint import read_checkpoint
+    from cosim.codec.train import TrainConfig
+    from cosim.errors import CosimError
+
+    if args.realisations < 1 or not args.seeds or (args.epochs is not None and args.epochs < 1):
+        raise CosimError("--realisations and --epochs must be at least 1, --seeds non-empty")
+    out = Path(args.json_out) if args.json_out else None
+    if out is not None and out.exists():
+        raise CosimError(f"{out}: already exists (cosim does not overwrite files it did not write)")
+    torch.set_num_threads(max(1, args.threads))
+    src = read_checkpoint(args.ckpt)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    base = TrainConfig(**{k: v for k, v in src.train_config.items() if k in fields})
+    if base.dataset != src.config.dataset:
+        raise CosimError(f"{src.path}: training config names data set {base.dataset!r} but the codec "
+                         f"{src.config.dataset!r}")
+    base = dataclasses.replace(base, root=args.root or base.root,
+                               epochs=args.epochs or base.epochs)
+    try:
+        result = run_ablation(base, args.variants, args.seeds, args.ber, args.realisations, src.state_dict,
+                              log=lambda line: print(line, file=sys.stderr))
+    except ValueError as exc:
+        raise CosimError(str(exc)) from None
+    print(f"ablations of {src.path.name} ({base.dataset}, {base.epochs} epochs per stage, seeds "
+          f"{' '.join(map(str, args.seeds))}, {args.realisations} error realisations; mean over seeds "
+          f"± 95% interval over seeds)")
+    header = f"{'variant':<12}" + "".join(f"  {'BER ' + format(b, 'g'):>17}" for b in result.bers) + "  train s"
+    print(header)
+    for v in result.variants:
+        print(f"{v.name:<12}" + "".join(f"  {s.mean:8.4f} ± {_ci(s):6}" for s in v.summary)
+              + f"  {v.train_seconds:7.0f}")
+    if out is not None:
+        report = {"checkpoint": str(src.path), "dataset": base.dataset, "epochs": base.epochs,
+                  "bers": list(result.bers), "realisations": result.realisations,
+                  "variants": {v.name: {"seeds": list(v.seeds), "per_seed": [list(r) for r in v.per_seed],
+                                        "accuracy_by_ber": {format(b, "g"): _stat(s)
+                                                            for b, s in zip(result.bers, v.summary)},
+                                        "train_seconds": v.train_seconds} for v in result.variants}}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "x") as f:
+            json.dump(report, f, indent=2)
     return 0

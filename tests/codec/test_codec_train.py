@@ -112,3 +112,28 @@ def test_distillation_loss_is_zero_for_a_perfect_decoder_and_grows_with_error():
     ce = torch.nn.functional.cross_entropy(logits, target)
     assert torch.allclose(distillation_loss(model, feats, feats, task, target), ce)
     assert distillation_loss(model, feats, feats + 0.5, task, target) > ce
+
+
+def test_ablate_command_trains_each_variant_per_seed(tmp_path, capsys):
+    import json
+
+    from cosim.cli import main
+    from cosim.codec.checkpoint import save_checkpoint
+    from cosim.codec.train import config_dict
+
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=2, epochs=1, max_train_samples=96, decoder_width=8)
+    result = train_codec(cfg)
+    ckpt = tmp_path / "base.pt"
+    save_checkpoint(ckpt, result.model, config_dict(cfg))
+    out = tmp_path / "ablate.json"
+    argv = ["codec", "ablate", str(ckpt), "--variants", "full", "no-fal", "--seeds", "0", "1",
+            "--ber", "0", "0.1", "--realisations", "2", "--json-out", str(out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "full" in text and "no-fal" in text
+    report = json.loads(out.read_text())
+    assert set(report["variants"]) == {"full", "no-fal"}
+    full = report["variants"]["full"]
+    assert len(full["per_seed"]) == 2 and full["accuracy_by_ber"]["0"]["mean"] == pytest.approx(
+        np.mean([r[0] for r in full["per_seed"]]))
+    assert main(argv) == 2  # never overwrites the JSON it would write
