@@ -157,7 +157,7 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
 # is built from it (wrong types or absurd sizes would crash torch or allocate without bound).
 _CONFIG_INTS = {"num_classes": (1, 100_000), "bits": (1, 16), "channels": (1, 1024), "kernel": (1, 64),
                 "decoder_width": (1, 4096)}
-_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai")
+_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai", "erasures")
 _CONFIG_STRS = ("name", "dataset", "backbone", "task")
 MAX_IMAGE_SIDE = 1024
 

@@ -69,6 +69,7 @@ class CodecConfig:
     fal: bool = True
     xai: bool = True
     task: str = "classification"  # or "detection": the tail ends in a grid head (`detector.py`)
+    erasures: bool = False  # trained with erased frames (`erasure.py`): decode partial payloads
 
 
 class GDN(nn.Module):

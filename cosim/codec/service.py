@@ -20,6 +20,7 @@ import torch
 
 from cosim.codec import costs
 from cosim.codec.fast import optimise_for_inference
+from cosim.codec.erasure import ERASED_VALUE
 from cosim.codec.int8 import Int8Device
 from cosim.codec.model import CodecConfig, SplitModel, channel_state
 from cosim.codec.quantize import pack_symbols, payload_bytes, unpack_symbols
@@ -64,6 +65,7 @@ class CodecMeta:
     weights_sha256: str  # of the weights (checked on load)
     task: str = "classification"  # or "detection"
     device_int8: bool = False  # stem + encoder conv run in int8 (calibrated, `int8.py`); else float32
+    erasures: bool = False  # trained to decode payloads with erased (lost-frame) symbols
 
 
 def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
@@ -103,7 +105,7 @@ def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
         fits_boards=tuple(b.board for b in boards if b.fits), gray=config.gray,
         ber_aware=config.ber_aware, fal=config.fal, xai=config.xai, num_classes=config.num_classes,
         image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256, task=config.task,
-        device_int8=bool((model.device_act_scales > 0).all()))
+        device_int8=bool((model.device_act_scales > 0).all()), erasures=config.erasures)
 
 
 class Codec:
@@ -145,8 +147,10 @@ class Codec:
         return pack_symbols(self.symbol_indices(x, float_device), self.config.bits, self.config.gray)
 
     # -- edge side ---------------------------------------------------------------------------
-    def decode_classify(self, packed: np.ndarray, ber_estimate: float | np.ndarray) -> np.ndarray:
-        """Predicted classes int64 (B,) of received payloads (B, payload_bytes) given BER estimates."""
+    def decode_classify(self, packed: np.ndarray, ber_estimate: float | np.ndarray,
+                        erased: np.ndarray | None = None) -> np.ndarray:
+        """Predicted classes int64 (B,) of received payloads (B, payload_bytes) given BER estimates;
+        `erased` (B, num_symbols) bool marks symbols of lost frames (`erasure.py`), fed as value 0."""
         packed = np.asarray(packed, dtype=np.uint8)
         if packed.ndim != 2 or packed.shape[1] != self.meta.payload_bytes:
             raise ValueError(f"codec {self.meta.name!r}: payloads must be (B, {self.meta.payload_bytes}) "
@@ -160,7 +164,13 @@ class Codec:
         else:
             state = np.zeros(batch, dtype=np.float32)
         with torch.inference_mode():
-            values = self._centres[torch.from_numpy(idx)].view(batch, *self.meta.symbol_shape)
+            values = self._centres[torch.from_numpy(idx)]
+            if erased is not None:
+                mask = np.asarray(erased, dtype=bool)
+                if mask.shape != idx.shape:
+                    raise ValueError(f"codec {self.meta.name!r}: erased must be {idx.shape} bool, got {mask.shape}")
+                values = values.masked_fill(torch.from_numpy(mask), ERASED_VALUE)
+            values = values.view(batch, *self.meta.symbol_shape)
             values = values.contiguous(memory_format=torch.channels_last)
             decoded = self._decoder(values, torch.from_numpy(np.ascontiguousarray(state)))
             return self._predict(self._tail(decoded))

@@ -85,6 +85,8 @@ class TrainConfig:
     xai_of: str = "logit"  # attribute the target logit, or "loss" (the cross-entropy, as the authors)
     backbone_weights: str | None = None  # torchvision state dict file for a standard backbone
     root: str | None = None  # folder of a file-based data set (CIFAR, MNIST, image folders)
+    erasure_frames: int = 0  # > 0: FAL also erases whole frames (payload cut into this many), see erasure.py
+    erasure_max: float = 0.5  # per erasing batch, frame loss probability ~ U(0, erasure_max)
     single_stage: bool = False  # skip the denoising stage (the "no FAL as one stage" ablation)
     recipe: str = "semanticnn"  # or "deepcod": one stage, distillation from the frozen backbone
 
@@ -311,6 +313,7 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
             received = corrupt(q.indices, ber, cfg.bits, cfg.gray, cfg.corruption, gen)
             changed = received != q.indices
             values = torch.where(changed, quant.sorted_centres().detach()[received], q.values)
+            values = _erase(values, cfg, gen)
             state_value = float(channel_state(ber)) if cfg.ber_aware else 0.0
             state = torch.full((len(idx),), state_value)
             if stage == 1:
@@ -335,6 +338,17 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                 progress(f"stage{stage}", done, steps, loss.item())
         sched.step()
     model.eval()
+
+
+def _erase(values: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """With erasure training on, half the batches lose frames (probability ~ U(0, erasure_max) each)."""
+    if cfg.erasure_frames <= 0 or not cfg.fal or float(torch.rand((), generator=gen)) < 0.5:
+        return values
+    from cosim.codec.erasure import ERASED_VALUE, random_frame_erasures
+
+    p = float(torch.rand((), generator=gen)) * cfg.erasure_max
+    mask = random_frame_erasures(values.shape[0], values[0].numel(), cfg.bits, cfg.erasure_frames, p, gen)
+    return torch.where(mask.view_as(values), torch.full_like(values, ERASED_VALUE), values)
 
 
 def _tail_outputs(tail: torch.nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
@@ -384,7 +398,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         backbone=cfg.backbone, image_shape=data.image_shape, num_classes=data.num_classes,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
-        xai=cfg.xai, task=cfg.task)
+        xai=cfg.xai, task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal)
     if cfg.xai_of == "loss" and cfg.task != "classification":
         raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
     model = SplitModel(codec_cfg)

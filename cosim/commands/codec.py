@@ -23,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--no-baseline", action="store_true", help="skip the int8 split baseline")
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ev.add_argument("--frames", type=int, default=0, metavar="F",
+                    help="also evaluate frame losses: the payload cut into F frames (erased symbols vs "
+                    "losing the whole inference)")
+    ev.add_argument("--frame-loss", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.3],
+                    help="frame loss probabilities for --frames (default 0.05 0.1 0.2 0.3)")
     ev.set_defaults(func=run_eval)
 
     info = sub.add_parser("info", help="architecture, sizes, MACs, training config and metrics")
@@ -105,6 +110,17 @@ def run_eval(args: argparse.Namespace) -> int:
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
                         seed=args.seed, int8=not args.no_baseline)
     report = eval_report(codec, ev)
+    erasures = None
+    if args.frames > 0:
+        from cosim.codec.evaluate import evaluate_erasures
+        if any(not 0.0 <= p <= 1.0 for p in args.frame_loss):
+            raise CosimError("--frame-loss values must lie in [0, 1]")
+        erasures = evaluate_erasures(codec, data.x_test, data.y_test, args.frames, args.frame_loss,
+                                     args.realisations, args.seed)
+        report["frame_loss"] = {"frames": erasures.frames, "erased_symbols_accuracy": {
+            format(p, "g"): _stat(s) for p, s in zip(erasures.loss_probs, erasures.erased)},
+            "whole_inference_lost_accuracy": {format(p, "g"): _stat(s) for p, s in
+                                              zip(erasures.loss_probs, erasures.whole_inference_lost)}}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -118,6 +134,12 @@ def run_eval(args: argparse.Namespace) -> int:
     if ev.int8 is not None:
         columns.append(("int8 split (no ARQ)", ev.int8))
     _print_table(ev.bers, columns)
+    if erasures is not None:
+        print(f"frame losses ({erasures.frames} frames per payload, no bit errors; codec "
+              f"{'trained' if m.erasures else 'NOT trained'} with erasures):")
+        print(f"{'loss p':>8}  {'erased symbols':>17}  {'inference lost':>17}")
+        for p, a, b in zip(erasures.loss_probs, erasures.erased, erasures.whole_inference_lost):
+            print(f"{p:>8g}  {a.mean:8.4f} ± {_ci(a):6}  {b.mean:8.4f} ± {_ci(b):6}")
     _print_boards(report["boards"])
     return 0
 

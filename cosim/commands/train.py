@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--recipe", choices=("semanticnn", "deepcod"), default="semanticnn",
                    help="semanticnn (two FAL stages, default) or deepcod (the DeepCOD baseline: one stage "
                    "of distillation from the frozen backbone)")
+    p.add_argument("--erasure-frames", type=int, default=0, metavar="F",
+                   help="also train with lost frames: the payload cut into F frames, erased symbols fed "
+                   "as 0 (default 0: off)")
     p.add_argument("--single-stage", action="store_true",
                    help="skip the denoising stage (train the task stage only)")
     p.add_argument("--backbone-from", default=None, metavar="CKPT",
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
         backbone_weights=args.backbone_weights, root=args.root, recipe=args.recipe,
-        single_stage=args.single_stage)
+        single_stage=args.single_stage, erasure_frames=args.erasure_frames)
     if args.preset == "authors" and args.task != "classification":
         raise CosimError("--preset authors is defined for --task classification only")
     cfg = with_preset(cfg, args.preset)
