@@ -3,8 +3,9 @@
 Convention (TensorFlow Lite Micro / CMSIS-NN int8): BatchNorm folded into the preceding convolution;
 weights int8, symmetric, one scale per output channel (max |w| / 127); biases int32 at scale
 s_in * s_w; activations int8 with one calibrated scale per tensor: the input image is its 8-bit
-pixels (scale 1/255), a ReLU output spans 256 levels [0, 255] * s (int8 with zero point -128),
-the encoder convolution's signed output [-127, 127] * s. Scales come from the min/max of a calibration
+pixels (scale 1/255; behind a leading `backbones.Normalize`, the normalised pixels as symmetric int8
+over their exact range), a ReLU (ReLU6) output spans 256 levels [0, 255] * s (int8 with zero point
+-128), the encoder convolution's signed output [-127, 127] * s. Scales come from the min/max of a calibration
 batch (TFLite's default calibrator). Max-pooling runs on the integers. Requantisation rounds in float64
 where the MCU uses a fixed-point multiplier (differences of at most one level, rarely).
 GDN, PReLU, power normalisation and the nearest-centre search stay float32 on the device, as
