@@ -10,8 +10,9 @@ the input side, as the authors split ResNet-50); MobileNetV2: features[0] (3x3 s
 ReLU6; 32 channels at 1/2). The stem starts with the ImageNet mean/std normalisation torchvision's
 weights expect (no parameters; the int8 device side quantises its output, see `int8.py`).
 
-`BACKBONE_BUILDERS` is the registry of these definitions by name (a plain dict with a `register`
-decorator, to be swapped for `cosim.registry.Registry("backbone")` once that lands).
+`BACKBONE_BUILDERS` is the `cosim.registry.Registry("backbone")` of these definitions: a plug-in
+package adds one under the `cosim.backbones` entry-point group (a builder (in_channels, num_classes) ->
+(torchvision-layout module, stem, tail)).
 """
 
 from __future__ import annotations
@@ -23,22 +24,14 @@ import torch
 from torch import nn
 
 from cosim.errors import CheckpointError
+from cosim.registry import Registry
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 Builder = Callable[[int, int], "tuple[nn.Module, nn.Sequential, nn.Sequential]"]
-BACKBONE_BUILDERS: dict[str, Builder] = {}
-
-
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Decorator: register a builder (in_channels, num_classes) -> (torchvision module, stem, tail)."""
-    def deco(fn: Builder) -> Builder:
-        if name in BACKBONE_BUILDERS:
-            raise ValueError(f"backbone {name!r} registered twice")
-        BACKBONE_BUILDERS[name] = fn
-        return fn
-    return deco
+BACKBONE_BUILDERS: Registry[Builder] = Registry("backbone")
+register = BACKBONE_BUILDERS.register
 
 
 class Normalize(nn.Module):
@@ -280,16 +273,14 @@ class _Split(nn.Module):
 
 def build_split(name: str, in_channels: int, num_classes: int) -> tuple[nn.Sequential, nn.Sequential]:
     """(stem, tail) of registered backbone `name`."""
-    if name not in BACKBONE_BUILDERS:
-        raise ValueError(f"unknown standard backbone {name!r}; known: {', '.join(BACKBONE_BUILDERS)}")
-    _, stem, tail = BACKBONE_BUILDERS[name](in_channels, num_classes)
+    _, stem, tail = BACKBONE_BUILDERS.get(name, "backbone")(in_channels, num_classes)
     return stem, tail
 
 
 def load_weights_into(name: str, backbone: nn.Module, in_channels: int, num_classes: int,
                       path: str | Path) -> list[str]:
     """Load torchvision weights file `path` into `backbone` (a `Backbone` of `name`); keys skipped."""
-    tv, stem, tail = BACKBONE_BUILDERS[name](in_channels, num_classes)
+    tv, stem, tail = BACKBONE_BUILDERS.get(name, "backbone")(in_channels, num_classes)
     split = _Split(stem, tail)
     skipped = load_torchvision_weights(name, split, tv, path)
     kept = {k: v for k, v in split.state_dict().items()}

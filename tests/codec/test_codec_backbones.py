@@ -25,7 +25,7 @@ SOME_KEYS = {
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
 def test_torchvision_layout(name):
-    tv, stem, tail = BACKBONE_BUILDERS[name](3, 1000)
+    tv, stem, tail = BACKBONE_BUILDERS.get(name)(3, 1000)
     assert sum(p.numel() for p in tv.parameters()) == TORCHVISION_PARAMS[name]
     keys = set(tv.state_dict())
     assert set(SOME_KEYS[name]) <= keys
@@ -45,7 +45,7 @@ def test_split_after_the_stem():
 
 def test_torchvision_state_dict_file_loads_and_reproduces_outputs(tmp_path):
     torch.manual_seed(0)
-    tv, stem, tail = BACKBONE_BUILDERS["resnet18"](3, 6)
+    tv, stem, tail = BACKBONE_BUILDERS.get("resnet18")(3, 6)
     for m in tv.modules():  # non-trivial BN statistics so that a wrong mapping shows
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.1, 0.1)
@@ -66,7 +66,7 @@ def test_torchvision_state_dict_file_loads_and_reproduces_outputs(tmp_path):
 
 
 def test_other_class_count_skips_only_the_head(tmp_path):
-    tv, _, _ = BACKBONE_BUILDERS["mobilenet_v2"](3, 1000)
+    tv, _, _ = BACKBONE_BUILDERS.get("mobilenet_v2")(3, 1000)
     path = tmp_path / "mnv2.pth"
     torch.save(tv.state_dict(), path)
     backbone = build_backbone("mobilenet_v2", (3, 32, 32), 10)
@@ -82,7 +82,7 @@ def test_bad_weight_files_are_checkpoint_errors(tmp_path):
     junk.write_bytes(b"not a torch file")
     with pytest.raises(CheckpointError, match="not a readable torch weights file"):
         load_weights_into("resnet18", backbone, 3, 6, junk)
-    tv, _, _ = BACKBONE_BUILDERS["mobilenet_v2"](3, 6)
+    tv, _, _ = BACKBONE_BUILDERS.get("mobilenet_v2")(3, 6)
     wrong = tmp_path / "wrong.pth"
     torch.save(tv.state_dict(), wrong)
     with pytest.raises(CheckpointError, match="lack 'conv1.weight'"):
