@@ -209,7 +209,7 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
 # is built from it (wrong types or absurd sizes would crash torch or allocate without bound).
 _CONFIG_INTS = {"num_classes": (1, 100_000), "bits": (1, 16), "channels": (1, 1024), "kernel": (1, 64),
                 "decoder_width": (1, 4096)}
-_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai")
+_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai", "erasures")
 _CONFIG_STRS = ("name", "dataset", "backbone", "task")
 MAX_IMAGE_SIDE = 1024
 
@@ -236,10 +236,14 @@ def config_problem(config: CodecConfig) -> str | None:
 
 
 def build_model(data: CheckpointData) -> SplitModel:
-    """A `SplitModel` with the checkpoint's architecture and weights."""
+    """A `SplitModel` with the checkpoint's architecture and weights (a checkpoint without int8 device
+    scales keeps a float32 device side)."""
     try:
         model = SplitModel(data.config)
-        model.load_state_dict(data.state_dict, strict=True)
+        state = dict(data.state_dict)
+        # checkpoints written before the int8 device side: keep their float device (scales zero)
+        state.setdefault("device_act_scales", model.device_act_scales.clone())
+        model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError, TypeError, ArithmeticError) as exc:
         lines = str(exc).strip().splitlines()
         first = lines[0] if lines else type(exc).__name__

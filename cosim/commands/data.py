@@ -36,7 +36,7 @@ def _list(args: argparse.Namespace) -> int:
 
     rows = [["name", "shape", "classes", "train", "test", "needs --root", "source"]]
     for info in list_datasets():
-        rows.append([info.name, "x".join(map(str, info.image_shape)), str(info.num_classes),
+        rows.append([info.name, "x".join(map(str, info.image_shape)), str(info.num_classes or "?"),
                      "?" if info.train_size is None else str(info.train_size),
                      "?" if info.test_size is None else str(info.test_size),
                      "yes" if info.needs_root else "no", info.source])
