@@ -37,6 +37,7 @@ class Inference:
         "rx_mj",
         "sample",
         "sense_mj",
+        "server",
         "t_arrive",
         "t_done",
         "t_sense",
@@ -74,3 +75,4 @@ class Inference:
         self.active_s = 0.0  # time the device was not asleep for this inference
         self.pred = -1
         self.variant = 0  # index of the codec variant used (adaptive strategies)
+        self.server = -1  # edge server whose gateway received the first frame (-1: none did)

@@ -17,7 +17,7 @@ from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
 from cosim.inference import Inference
 from cosim.net.frames import fragment
-from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
+from cosim.net.medium import MediumContext, build_medium
 from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
 from cosim.results.records import GroupFacts, Recorder
@@ -95,21 +95,14 @@ class World:
     def _build_servers(self) -> None:
         sc = self.scenario
         attached = [0] * len(sc.edge)
+        shared: dict = {}  # state media of one network share (LoRa gateways hear one air)
         for servers, _ in self._attached:
             for k in servers:
                 attached[k] += 1
         for si, s in enumerate(sc.edge):
             profile = load_edge(s.profile)
             self.server_profiles[s.name] = profile
-            m = s.medium
-            if m.kind == "dedicated":
-                self.media[s.name] = DedicatedLink()
-            elif m.kind == "tdma":
-                self.media[s.name] = TdmaSchedule(m.slot_ms / 1000.0, max(attached[si], 1))
-            elif m.kind == "csma":
-                self.media[s.name] = SharedChannel("csma", m.backoff_max_ms / 1000.0, m.max_attempts)
-            else:
-                self.media[s.name] = SharedChannel("aloha")
+            self.media[s.name] = build_medium(s.medium, MediumContext(si, s.name, attached[si], shared))
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.recorder.add,
@@ -175,7 +168,7 @@ class World:
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
                 deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
-                choose_variant=setup.choose,
+                choose_variant=setup.choose, server=server_of[i],
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
@@ -187,11 +180,10 @@ class World:
             frames = fragment(setup.payload_bits, radio, pilot_bits)
         except ValueError as exc:
             raise ScenarioError(f"{where}: {exc}") from None
-        if isinstance(medium, TdmaSchedule) and max(frames.airtime_s) > medium.slot_s:
-            raise ScenarioError(
-                f"edge medium slot_ms={medium.slot_s * 1000:g} is shorter than a frame of "
-                f"{group.radio} ({max(frames.airtime_s) * 1000:.3f} ms) in {where}"
-            )
+        problem = getattr(medium, "check_frame", lambda _air: None)(max(frames.airtime_s))
+        if problem:
+            raise ScenarioError(f"edge medium {problem} of {group.radio} "
+                                f"({max(frames.airtime_s) * 1000:.3f} ms) in {where}")
         tx_mw = radio.tx_current_ma * radio.supply_v
         rx_mw = radio.rx_current_ma * radio.supply_v
         turnaround_s = radio.turnaround_us / 1e6

@@ -16,7 +16,7 @@ def _collided(frames):
 
 def _replay(frames):
     """Start frames in time order and read each one's state at its end, as a device does."""
-    ch = SharedChannel("aloha")
+    ch = SharedChannel()
     events = sorted((s + a, i) for i, (s, a) in enumerate(frames))
     periods, got, k = {}, [None] * len(frames), 0
     for end, i in events:

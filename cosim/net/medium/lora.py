@@ -1,0 +1,1 @@
+"""LoRa reception (placeholder, filled below)."""
