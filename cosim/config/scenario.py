@@ -133,6 +133,17 @@ class StrategyOptions(Strict):
         "builtin:<dataset>-b1, -b2, the group's codec, -b4)")
 
 
+class AdrSpreadingFactor(Strict):
+    """Each LoRa device takes the smallest SF its mean SNR supports with `margin_db` to spare (ADR's outcome)."""
+
+    kind: Literal["adr"]
+    margin_db: float = Field(10.0, ge=0, le=40, description="link margin above the SF's demodulator limit, "
+                             "dB (default 10, an assumption: network servers make it configurable)")
+
+
+LoraSf = Annotated[int, Field(ge=7, le=12)]
+
+
 class DeviceGroup(Strict):
     """A group of identical devices: board, radio, strategy, workload and placement."""
 
@@ -152,6 +163,9 @@ class DeviceGroup(Strict):
     battery_mah: float = Field(1000.0, gt=0, le=1e7, description="battery capacity, mAh (default 1000)")
     battery_v: float = Field(3.0, gt=0, le=48, description="battery voltage, V (default 3.0)")
     sense: SenseModel = Field(default_factory=SenseModel)
+    lora_sf: tuple[LoraSf, ...] | AdrSpreadingFactor | None = Field(
+        None, description="LoRa spreading factor per device: a list (device i takes entry i mod length) or "
+        "{kind: adr}; each SF uses the shipped radio profile lora-sf<SF> (default: the group's radio)")
 
 
 class DedicatedMedium(Strict):
@@ -181,8 +195,26 @@ class TdmaMedium(Strict):
     slot_ms: float = Field(gt=0, le=60_000, description="slot length, ms (must hold one frame)")
 
 
+class LoraMedium(Strict):
+    """LoRa gateways: pure ALOHA access, LoRaSim reception (capture, quasi-orthogonal SFs); the gateways
+    of one `network` hear one air and an uplink is delivered if any of them decodes it.
+
+    Thresholds: `hw_profiles/reception/lora.yaml` (with sources)."""
+
+    kind: Literal["lora"]
+    capture: bool = Field(True, description="capture effect: a frame capture_db stronger survives an overlap "
+                          "that misses its preamble lock; false: any same-SF overlap loses both (default true)")
+    capture_db: float | None = Field(None, ge=0, le=60, description="capture threshold, dB (default: the "
+                                     "profile's 6 dB, Bor et al. 2016)")
+    sf_rejection: Literal["croce", "goursaud", "perfect"] = Field(
+        "croce", description="inter-SF rejection thresholds: croce (Croce et al. 2018), goursaud "
+        "(Goursaud & Gorce 2015) or perfect (orthogonal SFs, LoRaSim) (default croce)")
+    network: str = Field("lora", description="gateways with the same network name share one air "
+                         "(multi-gateway reception; default lora)")
+
+
 Medium = Annotated[
-    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium, Field(discriminator="kind")
+    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium | LoraMedium, Field(discriminator="kind")
 ]
 
 
@@ -273,8 +305,8 @@ def _format_loc(loc: tuple) -> str:
 
 
 _UNION_TAGS = {
-    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma",
-    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace",
+    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma", "lora",
+    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace", "adr",
 }
 
 

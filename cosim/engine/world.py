@@ -13,11 +13,13 @@ import simpy
 from cosim.config.profiles import load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
+from cosim.engine.lora_links import device_radio, gateway_links, noise_dbm
 from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
 from cosim.inference import Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import MediumContext, build_medium
+from cosim.net.medium.lora import load_rule
 from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
 from cosim.results.records import GroupFacts, Recorder
@@ -59,6 +61,7 @@ class World:
         self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
                           for g in scenario.devices]
         self._build_servers()
+        self._queues = [self.servers[s.name] for s in scenario.edge]
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
 
@@ -102,7 +105,10 @@ class World:
         for si, s in enumerate(sc.edge):
             profile = load_edge(s.profile)
             self.server_profiles[s.name] = profile
-            self.media[s.name] = build_medium(s.medium, MediumContext(si, s.name, attached[si], shared))
+            try:
+                self.media[s.name] = build_medium(s.medium, MediumContext(si, s.name, attached[si], shared))
+            except ValueError as exc:
+                raise ScenarioError(f"edge.{si}.medium: {exc}") from None
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.recorder.add,
@@ -130,8 +136,16 @@ class World:
         setup = strategy.setup(self, group.codec or sc.codec, group)
         variants = setup.all_variants()
         server_of, distances = self._attached[gi]
-        plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
-                             for v in variants) for k in sorted(set(server_of))}
+        plans_at: dict[tuple[int, str], tuple[LinkPlan, ...]] = {}  # per (server, radio): one per variant
+
+        def plans_for(k: int, r) -> tuple[LinkPlan, ...]:
+            if (k, r.name) not in plans_at:
+                plans_at[k, r.name] = tuple(self._link_plan(group, board, r, v, self.media[sc.edge[k].name],
+                                                            where) for v in variants)
+            return plans_at[k, r.name]
+
+        for k in sorted(set(server_of)):
+            plans_for(k, radio)
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
@@ -155,9 +169,13 @@ class World:
         for i in range(group.count):
             server_cfg = sc.edge[server_of[i]]
             channel, channel_key = channels[server_of[i]]
-            plans = plans_at[server_of[i]]
+            def make_link(r, channel=channel, key=channel_key, i=i):
+                return channel.make_link(python_stream(sc.seed, "channel", key, i), r, float(distances[i]))
+            link = make_link(radio)
+            medium = self.media[server_cfg.name]
+            radio_i, link = device_radio(group, radio, link, make_link, i, where, _snr_limits(medium))
+            plans = plans_for(server_of[i], radio_i)
             pilot_bits = plans[0].pilot_bits
-            link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
             sample_rng = python_stream(sc.seed, "samples", i)
             n = self.n_samples
             device = Device(
@@ -167,11 +185,18 @@ class World:
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
-                deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
+                deliver=self._submit, lose=self.recorder.add, stop_s=self.stop_s,
                 choose_variant=setup.choose, server=server_of[i],
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
+            if hasattr(medium, "attach"):  # media that need each device's links to their gateways (LoRa)
+                xy = None if self._attached[gi].xy_m is None else self._attached[gi].xy_m[i]
+                links = gateway_links(sc, group, i, radio_i, server_of[i], link, xy, medium.servers(), noise_dbm)
+                try:
+                    medium.attach(device.index, radio_i, links)
+                except ValueError as exc:
+                    raise ScenarioError(f"{where}: {exc}") from None
 
     def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
         sc = self.scenario
@@ -214,6 +239,10 @@ class World:
         )
 
     # -- running ---------------------------------------------------------------------------------
+    def _submit(self, inf: Inference) -> None:
+        """A received inference goes to the edge server whose gateway received it first."""
+        self._queues[inf.server].submit(inf)
+
     def _on_served(self, inf: Inference) -> None:
         self.group_evaluator[inf.group][inf.variant].submit(inf)
 
@@ -235,3 +264,9 @@ class World:
         """Events the SimPy environment processed (its internal event counter)."""
         eid = getattr(self.env, "_eid", 0)  # an int in older SimPy, an itertools.count in 4.1
         return eid if isinstance(eid, int) else next(copy.copy(eid))
+
+
+def _snr_limits(medium) -> dict[int, float]:
+    """Demodulator SNR limit per LoRa SF: the LoRa medium's rule, else the shipped reception profile's."""
+    rule = getattr(getattr(medium, "air", None), "rule", None)
+    return (rule or load_rule()).snr_min_db

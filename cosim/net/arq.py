@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from cosim.inference import LOST_ACCESS, LOST_COLLISION, LOST_HEADER, LOST_RETRIES, Inference
+from cosim.net.medium.base import UNHEARD
 
 
 def send(dev, inf: Inference, clock) -> Generator[float, None, float]:
@@ -41,13 +42,14 @@ def send(dev, inf: Inference, clock) -> Generator[float, None, float]:
             dev.dc_next = clock.now + air * dc_factor
             server = medium.end(token, dev)
             collided = server is None
+            header_hit = out.header_hit or server == UNHEARD
             if not plan.arq:  # the sender cannot know: it sends the remaining frames anyway
-                if collided or out.header_hit:
+                if collided or header_hit:
                     inf.lost = inf.lost or (LOST_COLLISION if collided else LOST_HEADER)
                 else:
                     _received(dev, inf, k, out, offset, server)
                 break
-            ok = not collided and not out.header_hit and not (plan.exact and out.payload_errors)
+            ok = not collided and not header_hit and not (plan.exact and out.payload_errors)
             ok = dev._ack_received(inf, clock.now) and ok
             yield plan.ack_window_s
             if ok:

@@ -6,8 +6,9 @@ three things per frame attempt, and nothing else:
 - `access(clock, sender)`: a generator that waits (yields delays, s) until the frame may start, and
   returns False when the sender gives up (carrier sense never found the air free);
 - `begin(t_s, airtime_s, sender)`: the frame starts now; returns a token for `end`;
-- `end(token, sender)`: the frame is over; returns the index of the edge server whose gateway received it, or
-  None when it was lost to interference (the medium counts its own collisions).
+- `end(token, sender)`: the frame is over; returns the index of the edge server whose gateway received it,
+  None when it was lost to interference (the medium counts its own collisions), or `UNHEARD` when no
+  gateway heard it above its sensitivity (lost to the noise, booked like a header error).
 
 Closed-form media (`closed_form = True`: nothing another device does changes a frame) run on a virtual
 clock: their `access` sets `clock.now` to the frame's start directly, so an inference costs one event.
@@ -18,6 +19,8 @@ a medium's kind.
 from __future__ import annotations
 
 from collections.abc import Generator
+
+UNHEARD = -1  # `end`: no gateway heard the frame above its sensitivity
 
 
 class Clock:
