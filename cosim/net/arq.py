@@ -36,11 +36,14 @@ def send(dev, inf: Inference, clock) -> Generator[float, None, float]:
             if not (yield from medium.access(clock, dev)):
                 inf.lost = LOST_ACCESS
                 return clock.now
-            token = medium.begin(clock.now, air, dev)
-            out = dev._attempt(inf, k, clock.now)
+            start_s = clock.now
+            token = medium.begin(start_s, air, dev)
             yield air
             dev.dc_next = clock.now + air * dc_factor
             server = medium.end(token, dev)
+            # the bit errors of the copy the network keeps (drawn from the device's own stream after
+            # the frame: nothing else draws from it in between)
+            out = dev._attempt(inf, k, start_s, medium.error_link(token, server, dev))
             collided = server is None
             header_hit = out.header_hit or server == UNHEARD
             if not plan.arq:  # the sender cannot know: it sends the remaining frames anyway

@@ -180,13 +180,14 @@ class Device:
             self._sense_closed(self.next_sense)
 
     # -- one frame attempt ---------------------------------------------------------------------
-    def _attempt(self, inf: Inference, k: int, t: float) -> FrameOutcome:
-        """Draw the bit errors of frame k sent at `t` and book its airtime and TX energy."""
+    def _attempt(self, inf: Inference, k: int, t: float, link=None) -> FrameOutcome:
+        """Draw the bit errors of frame k sent at `t` (on `link`, default the device's own) and book its
+        airtime and TX energy."""
         plan = self.plan
         bits = plan.frame_payload_bits[k]
         header = plan.header_bits
         pilot_bits = plan.pilot_bits
-        ber = self.link.ber_at(t)
+        ber = (link or self.link).ber_at(t)
         errs = error_positions(self.err_rng, header + bits + pilot_bits, ber)
         air = plan.frame_airtime_s[k]
         inf.ber += ber * bits

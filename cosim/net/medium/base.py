@@ -51,6 +51,10 @@ class Medium:
         """The frame is over: the server that received it (the sender's own here), or None if lost."""
         return sender.server
 
+    def error_link(self, token: object, server: int | None, sender):
+        """The link whose BER corrupts the frame of `token` (the sender's own link here)."""
+        return sender.link
+
     def gap_after_s(self, plan) -> float:
         """Time the radio waits after a frame before it may send the next one, s."""
         return 0.0

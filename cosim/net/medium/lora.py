@@ -14,12 +14,12 @@ LoRaSim (Bor et al., MSWiM 2016, `full_collision`) decides:
   inter-SF rejection threshold of the pair (Croce et al. 2018 or Goursaud & Gorce 2015), or always
   (`sf_rejection: perfect`, LoRaSim's assumption).
 
-A frame is received when at least one gateway decodes it; the network server keeps one copy, and the
-inference is served by the edge server of the gateway that received it first (the nearest decoding
-gateway: propagation delay is distance / c). Each pair of overlapping frames is checked once, when the
+A frame is received when at least one gateway decodes it; the inference is served by the edge server
+of the gateway that received it first (the nearest decoding gateway: propagation delay is distance / c). Each pair of overlapping frames is checked once, when the
 later one starts, against the frames still on the air: the cost per frame grows with the number of
-frames on the air at once, not with the run. Bit errors stay drawn on the device's link to its own
-gateway (the other gateways add diversity against collisions and range, not against bit errors).
+frames on the air at once, not with the run. The network server removes duplicates and keeps the
+strongest decoded copy: a frame's bit errors are drawn on the link to that gateway (the device's own
+when none decoded it), while the edge server of the first receiving gateway serves the inference.
 """
 
 from __future__ import annotations
@@ -98,13 +98,14 @@ class Frame:
 class Listener:
     """What the air knows of one device: its SF and its link to each gateway in its network."""
 
-    __slots__ = ("links", "lock_s", "sf")
+    __slots__ = ("link_to", "links", "lock_s", "sf")
 
     def __init__(self, sf: int, lock_s: float, links: list[tuple[int, object, float | None, float]]) -> None:
         self.sf = sf
         self.lock_s = lock_s  # from a frame's start to its critical section, s
         # (server index, link, noise floor dBm or None when the channel has no SNR, distance m), nearest first
         self.links = sorted(links, key=lambda x: (x[3], x[0]))
+        self.link_to = {server: link for server, link, *_ in links}
 
 
 class LoraAir:
@@ -221,3 +222,11 @@ class LoraGateway(Medium):
 
     def end(self, token: Frame, sender) -> int | None:
         return self.air.end(token)
+
+    def error_link(self, token: Frame, server: int | None, sender):
+        """The network server keeps the strongest decoded copy: its bit errors are those of the channel
+        to that gateway (the device's own channel when no gateway decoded the frame)."""
+        if server is None or server < 0 or len(token.alive) == 1 and server == sender.server:
+            return sender.link
+        best = max(token.alive, key=lambda g: (token.power[g], -g))
+        return self.air.listeners[sender.index].link_to[best]
