@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 
@@ -59,9 +58,10 @@ def gateway_links(scenario, group, index: int, radio, home: int, link, xy_m, air
             out.append((k, link, noise_of(home_channel, radio), d))
             continue
         channel = group.channel or sc.edge[k].channel
-        key = json.dumps(channel.model_dump(mode="json"), sort_keys=True)
-        stream = python_stream(sc.seed, "channel", key, group.name, index, "gateway", sc.edge[k].name)
-        out.append((k, channel.make_link(stream, radio, d), noise_of(channel, radio), d))
+        gateway = sc.edge[k].name
+        who = (("channel", group.name, index, "gateway", gateway) if channel.scope == "device"
+               else ("gateway-channel", gateway))
+        out.append((k, channel.make_link(python_stream(sc.seed, *who), radio, d), noise_of(channel, radio), d))
     return out
 
 

@@ -42,11 +42,12 @@ def test_second_gateway_only_adds_receptions_and_each_uplink_is_delivered_once(t
     for c, s in ((c1, one), (c2, two)):  # one record per sensed sample: duplicates removed
         keys = set(zip(c["device"].tolist(), c["t_sense_s"].tolist(), strict=True))
         assert len(keys) == len(c["device"]) == s["inferences"]
-    d1, d2 = c1["lost"] == 0, c2["lost"] == 0
-    order1, order2 = np.lexsort((c1["t_sense_s"], c1["device"])), np.lexsort((c2["t_sense_s"], c2["device"]))
-    assert np.all(d2[order2] >= d1[order1])  # pathwise: what gateway a decodes does not change
-    assert d2.mean() > d1.mean() + 0.05  # devices beyond a's range are heard by b
+    # without ARQ the frames' times do not depend on reception: gateway a sees the very same air
+    assert np.array_equal(np.sort(c1["t_arrive_s"]), np.sort(c2["t_arrive_s"]))
+    assert one["collisions"]["a"] == two["collisions"]["a"] > 0
     assert two["collisions"]["b"] > 0 and one["collisions"]["b"] == 0
+    d1, d2 = (c1["lost"] == 0).mean(), (c2["lost"] == 0).mean()
+    assert d2 > d1 + 0.1  # devices beyond a's range are heard by b, and b rescues some collisions
 
 
 def test_capture_delivers_more_than_without(tmp_path):
