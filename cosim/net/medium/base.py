@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-UNHEARD = -1  # `end`: no gateway heard the frame above its sensitivity
+UNHEARD = -2  # `end`: no gateway heard the frame above its sensitivity (-1: a device without a server)
 
 
 class Clock:
