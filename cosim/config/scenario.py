@@ -181,13 +181,23 @@ class DedicatedMedium(Strict):
     kind: Literal["dedicated"] = "dedicated"
 
 
-class AlohaMedium(Strict):
+class CaptureOption(Strict):
+    """The capture option of contention media (ALOHA, CSMA)."""
+
+    capture_db: float | None = Field(
+        None, ge=0, le=60, description="capture effect: a frame this many dB stronger (received SNR) than "
+        "every frame it overlaps survives, the others are lost (LoRaSim's pairwise rule without the preamble "
+        "condition); no default figure: set it from your radio's measured capture threshold (default: off, "
+        "any overlap loses both)")
+
+
+class AlohaMedium(CaptureOption):
     """Pure ALOHA: transmit at once; any overlap of two frames loses both."""
 
     kind: Literal["aloha"]
 
 
-class CsmaMedium(Strict):
+class CsmaMedium(CaptureOption):
     """Non-persistent CSMA: sense, back off a random time while busy; overlapping starts collide."""
 
     kind: Literal["csma"]

@@ -16,14 +16,14 @@ from cosim.net.medium.registry import register_medium
 class CsmaChannel(SharedChannel):
     """ALOHA's collision rule plus carrier sense with uniform back-off in [0, backoff_max_s)."""
 
-    def __init__(self, backoff_max_s: float = 0.01, max_attempts: int = 8) -> None:
-        super().__init__()
+    def __init__(self, backoff_max_s: float = 0.01, max_attempts: int = 8, capture_db: float | None = None) -> None:
+        super().__init__(capture_db)
         self.backoff_max_s = backoff_max_s
         self.max_attempts = max_attempts
 
     @classmethod
     def build(cls, config, ctx) -> CsmaChannel:
-        return cls(config.backoff_max_ms / 1000.0, config.max_attempts)
+        return cls(config.backoff_max_ms / 1000.0, config.max_attempts, config.capture_db)
 
     def access(self, clock, sender) -> Generator[float, None, bool]:
         yield from super().access(clock, sender)  # the duty-cycle wait

@@ -52,6 +52,14 @@ class ReceptionRule:
         return (self.preamble_symbols - self.lock_symbols) * 2.0**sf / bw_hz
 
 
+def capture_losses(margin_db: float, capture_db: float) -> tuple[bool, bool]:
+    """(new frame lost, old frame lost) when two frames overlap and the new one is `margin_db` stronger:
+    a frame at least `capture_db` stronger captures the receiver, within it both are lost (LoRaSim)."""
+    if abs(margin_db) < capture_db:
+        return True, True
+    return margin_db < 0, margin_db > 0
+
+
 def _value(data: dict, key: str, where: str):
     try:
         return data[key]["value"]
@@ -152,13 +160,10 @@ class LoraAir:
                 new.alive.discard(g)
                 old.alive.discard(g)
             elif old.end_s > new.critical_s:  # LoRaSim timingCollision: the old frame hits the lock
-                margin = p_new - p_old
-                if abs(margin) < rule.capture_db:
+                new_lost, old_lost = capture_losses(p_new - p_old, rule.capture_db)
+                if new_lost:
                     new.alive.discard(g)
-                    old.alive.discard(g)
-                elif margin < 0:
-                    new.alive.discard(g)
-                else:
+                if old_lost:
                     old.alive.discard(g)
         elif rule.rejection_db is not None:
             if p_new - p_old < rule.rejection_db[new.sf][old.sf]:
