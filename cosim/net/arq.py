@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from cosim.inference import LOST_ACCESS, LOST_COLLISION, LOST_HEADER, LOST_RETRIES, Inference
+from cosim.inference import (
+    LOST_ACCESS,
+    LOST_COLLISION,
+    LOST_HEADER,
+    LOST_RETRIES,
+    Inference,
+)
 from cosim.net.medium.base import UNHEARD
 
 
