@@ -59,7 +59,7 @@ def send(dev, inf: Inference, clock) -> Generator[float, None, float]:
                     _received(dev, inf, k, out, offset, server)
                 break
             ok = not collided and not header_hit and not (plan.exact and out.payload_errors)
-            ok = dev._ack_received(inf, clock.now) and ok
+            ok = dev._ack_received(inf, clock.now, ok)
             yield plan.ack_window_s
             if ok:
                 _received(dev, inf, k, out, offset, server)
