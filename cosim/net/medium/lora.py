@@ -24,6 +24,7 @@ when none decoded it), while the edge server of the first receiving gateway serv
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def _value(data: dict, key: str, where: str):
         raise ProfileError(f"{where}: {key}: missing or without a value") from None
 
 
+@functools.lru_cache(maxsize=32)  # one parse per run, not one per device (was 98 s of YAML at 1,000 devices)
 def load_rule(capture: bool = True, capture_db: float | None = None, sf_rejection: str = "croce",
               path: Path = PROFILE) -> ReceptionRule:
     """The reception rule of the profile at `path`, with the scenario's choices applied."""
