@@ -139,6 +139,26 @@ class Registry(Generic[T]):
         self._load()
         return [(n, self._entries[n]) for n in sorted(self._entries)]
 
+    def union(self, discriminator: str = "kind"):
+        """The pydantic discriminated union of every registered config model (built-ins and plug-ins).
+
+        Each model's `discriminator` field must default to the name it is registered under, so the
+        YAML name selects the class and a plug-in's model appears in the scenario schema.
+        """
+        from typing import Annotated, Union
+
+        from pydantic import Field
+
+        models = [obj for _, obj in self.items()]
+        for name, model in self.items():
+            field = getattr(model, "model_fields", {}).get(discriminator)
+            if field is None or field.default != name:
+                raise PluginError(f"{self.kind} '{name}' ({self._origin[name]}): its config model needs a "
+                                  f"field {discriminator}: Literal[{name!r}] = {name!r}")
+        if len(models) == 1:
+            return models[0]
+        return Annotated[Union[tuple(models)], Field(discriminator=discriminator)]  # noqa: UP007
+
     def __contains__(self, name: object) -> bool:
         self._load()
         return name in self._entries

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cosim.channel.processes import ChannelConfig
-from cosim.errors import ScenarioError
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
+from cosim.errors import ScenarioError
 
 MAX_DEVICES = 1_000_000
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
@@ -272,10 +272,30 @@ def _format_loc(loc: tuple) -> str:
     return ".".join(str(p) for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
 
 
-_UNION_TAGS = {
-    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma",
-    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace",
-}
+def _union_tags(model: type[BaseModel], seen: set | None = None) -> set[str]:
+    """Every `kind` tag of the discriminated unions reachable from `model`'s fields (pydantic puts the
+    tag in an error's location; field paths shown to users leave it out)."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return set()
+    seen.add(model)
+    tags: set[str] = set()
+    for field in model.model_fields.values():
+        for sub in _models_in(field.annotation):
+            kind = sub.model_fields.get("kind")
+            if kind is not None:
+                tags.update(a for a in get_args(kind.annotation) if isinstance(a, str))
+            tags |= _union_tags(sub, seen)
+    return tags
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+_UNION_TAGS = _union_tags(Scenario)
 
 
 def validate_scenario(data: object, source: str, lines: dict | None = None) -> Scenario:
