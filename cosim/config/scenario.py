@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cosim.channel.processes import ChannelConfig
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
+from cosim.node.scheduling import DISCIPLINES, FifoConfig
 from cosim.errors import ScenarioError
 
 MAX_DEVICES = 1_000_000
@@ -216,6 +217,9 @@ class EdgeServer(Strict):
     queue_limit: int = Field(10_000, ge=1, le=10_000_000, description="queued inferences before drops")
     medium: Medium = Field(default_factory=DedicatedMedium)
     channel: ChannelConfig | None = Field(None, description="channel of devices attached here")
+    discipline: DISCIPLINES.union() = Field(  # type: ignore[valid-type]
+        default_factory=FifoConfig, description="order in which waiting inferences are served: fifo "
+        "(default), edf (earliest deadline first) or priority (per device group)")
 
 
 class Scenario(Strict):
@@ -246,6 +250,11 @@ class Scenario(Strict):
             raise ValueError("device group names must be unique")
         if sum(g.count for g in self.devices) > MAX_DEVICES:
             raise ValueError(f"more than {MAX_DEVICES} devices in total")
+        for i, s in enumerate(self.edge):
+            try:
+                s.discipline.make(tuple(groups), self.deadline_ms / 1000.0)
+            except ValueError as exc:
+                raise ValueError(f"edge.{i}.discipline.{exc}") from None
         for i, g in enumerate(self.devices):
             if g.server == "nearest":
                 if g.placement.kind != "area":

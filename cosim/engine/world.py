@@ -113,6 +113,7 @@ class World:
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.recorder.add,
+                s.discipline.make(tuple(g.name for g in sc.devices), sc.deadline_ms / 1000.0),
             )
 
     def _service_time(self, profile) -> Callable[[list[Inference]], float]:

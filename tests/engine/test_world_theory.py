@@ -73,28 +73,55 @@ def test_gilbert_elliott_time_average_ber(tmp_path):
     assert abs(c["ber"].mean() - stationary) / stationary < 0.08
 
 
-def test_edge_queue_mean_wait_is_pollaczek_khinchine(tmp_path):
-    """Poisson arrivals (many slow devices merged), deterministic service, batches of one: M/D/1."""
+def _slow_edge(tmp_path) -> tuple[str, float]:
+    """(path of an rpi5 profile slowed to ~20 ms per digits sample, that service time, s)."""
     profile = (pathlib.Path(load_edge("rpi5").path).read_text()
                .replace("value: 0.2\n", "value: 20.0\n", 1).replace("value: 16.7\n", "value: 0.001\n", 1))
     (tmp_path / "slow-edge.yaml").write_text(profile)
     edge = load_edge(str(tmp_path / "slow-edge.yaml"))
-    data = scenario(duration_s=1500.0)
     from cosim.codec.checkpoint import load_codec
 
     macs = load_codec("builtin:digits").meta.edge_macs
     service = edge.batch_t0_ms / 1000 + edge.batch_t1_ms / 1000 * macs / edge.reference_macs
     assert 0.019 < service < 0.021
+    return str(tmp_path / "slow-edge.yaml"), service
+
+
+def test_edge_queue_mean_wait_is_pollaczek_khinchine(tmp_path):
+    """Poisson arrivals (many slow devices merged), deterministic service, batches of one: M/D/1."""
+    path, service = _slow_edge(tmp_path)
+    data = scenario(duration_s=1500.0)
     rho, devices = 0.7, 300
     data["devices"][0]["count"] = devices
     data["devices"][0]["workload"] = {"kind": "poisson", "rate_hz": rho / service / devices}
-    data["edge"][0].update(profile=str(tmp_path / "slow-edge.yaml"), max_batch=1, max_wait_ms=0)
+    data["edge"][0].update(profile=path, max_batch=1, max_wait_ms=0)
     summary, c = run(data, tmp_path)
     wait = c["t_service_s"] - c["t_arrive_s"]
     theory = rho * service / (2 * (1 - rho))
     assert len(wait) > 40_000
     assert abs(wait.mean() - theory) / theory < 0.08, (wait.mean(), theory)
     assert abs(summary["edge_utilization"]["e"] - rho) < 0.03
+
+
+def test_priority_discipline_waits_follow_cobham(tmp_path):
+    """Two Poisson classes, deterministic service S, non-preemptive priority (M/D/1, Cobham): with
+    W0 = lambda S^2 / 2, the high class waits W0 / (1 - rho_h), the low one W0 / ((1 - rho_h)(1 - rho))."""
+    path, service = _slow_edge(tmp_path)
+    rho_h, rho_l, devices = 0.3, 0.4, 150
+    data = scenario(duration_s=1500.0)
+    group = data["devices"][0]
+    data["devices"] = [
+        {**group, "name": name, "count": devices, "workload": {"kind": "poisson", "rate_hz": r / service / devices}}
+        for name, r in (("urgent", rho_h), ("bulk", rho_l))]
+    data["edge"][0].update(profile=path, max_batch=1, max_wait_ms=0,
+                           discipline={"kind": "priority", "priorities": {"urgent": 0, "bulk": 1}})
+    _, c = run(data, tmp_path)
+    wait = c["t_service_s"] - c["t_arrive_s"]
+    rho = rho_h + rho_l
+    w0 = rho * service / 2  # lambda E[S^2] / 2 with lambda = rho / S
+    for gi, name, theory in ((0, "urgent", w0 / (1 - rho_h)), (1, "bulk", w0 / ((1 - rho_h) * (1 - rho)))):
+        mean = wait[c["group"] == gi].mean()
+        assert abs(mean - theory) / theory < 0.08, (name, mean, theory)
 
 
 def test_energy_is_v_times_i_times_t_and_latency_adds_up(tmp_path):
