@@ -22,12 +22,14 @@ CHANNELS: Registry[type[Channel]] = Registry("channel", builtins=(
     "cosim.channel.markov_snr",
 ))
 
+
 class Link(Protocol):
     """One device's channel realisation over time."""
 
     def ber_at(self, t_s: float) -> float: ...
 
     def snr_db_at(self, t_s: float) -> float | None: ...
+
 
 class Channel(BaseModel):
     """Base of channel configs: unknown keys are errors, configs are immutable; `kind` names the model."""

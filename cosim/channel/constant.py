@@ -24,6 +24,7 @@ class ConstantLink:
     def snr_db_at(self, t_s: float) -> float | None:
         return None
 
+
 @CHANNELS.register("constant")
 class ConstantChannel(Channel):
     """The same bit error rate at every time and distance."""

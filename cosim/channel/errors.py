@@ -37,6 +37,7 @@ def flip_bits(
         apply_errors(out, row_of, positions)
     return out, counts
 
+
 def distinct_positions(counts: np.ndarray, nbits: int, rng: np.random.Generator) -> np.ndarray:
     """Uniform positions in [0, nbits), distinct within each row, `counts[i]` for row i (flattened)."""
     row_of = np.repeat(np.arange(len(counts)), counts)
@@ -50,10 +51,12 @@ def distinct_positions(counts: np.ndarray, nbits: int, rng: np.random.Generator)
             return positions
         positions[dup] = rng.integers(0, nbits, size=int(dup.sum()))
 
+
 def apply_errors(packed: np.ndarray, rows: np.ndarray, positions: np.ndarray) -> None:
     """Flip, in place, bit `positions[i]` of row `rows[i]` (positions distinct within a row)."""
     masks = (np.uint8(0x80) >> (positions % 8).astype(np.uint8)).astype(np.uint8)
     np.bitwise_xor.at(packed, (rows, positions // 8), masks)
+
 
 def error_positions(rng: random.Random, nbits: int, ber: float, offset: int = 0) -> list[int]:
     """Positions (plus `offset`) of independent bit errors among `nbits` bits, by geometric skipping.

@@ -18,6 +18,7 @@ def ber_from_pilot_errors(errors: int, pilot_bits: int) -> float:
         raise ValueError(f"need 0 <= errors <= pilot_bits and pilot_bits >= 1, got {errors}, {pilot_bits}")
     return (errors + 0.5) / (pilot_bits + 1)
 
+
 def estimate_ber_pilot(rng: random.Random, true_ber: float, pilot_bits: int) -> float:
     """Draw the errors among `pilot_bits` known bits at `true_ber` and return the receiver's estimate."""
     errors = len(error_positions(rng, pilot_bits, true_ber))

@@ -57,6 +57,7 @@ class GilbertElliottLink:
     def snr_db_at(self, t_s: float) -> float | None:
         return None
 
+
 @CHANNELS.register("gilbert-elliott")
 class GilbertElliottChannel(Channel):
     """Bursty errors: a good and a bad state with exponential dwell times (continuous-time Markov)."""

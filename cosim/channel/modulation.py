@@ -224,6 +224,7 @@ def ebn0_db(snr_db: float | np.ndarray, bitrate_bps: float, noise_bandwidth_hz: 
     _positive(bitrate_bps=bitrate_bps, noise_bandwidth_hz=noise_bandwidth_hz)
     return snr_db + 10.0 * math.log10(noise_bandwidth_hz / bitrate_bps)
 
+
 def snr_db_for_ber(
     modulation: str,
     ber: float,
@@ -251,6 +252,7 @@ def snr_db_for_ber(
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
 
 def radio_ber_params(radio) -> dict:
     """Keyword parameters of `ber_from_snr_db` / `ber_function` for a RadioProfile (duck-typed)."""

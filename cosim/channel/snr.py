@@ -15,6 +15,7 @@ _MASK64 = (1 << 64) - 1
 _GAMMA64 = 0x9E3779B97F4A7C15
 SNR_DB_MAX = 300.0
 
+
 class SnrLink:
     """BER from a mean SNR (path loss and one shadowing draw) and block fading of `coherence_s`."""
 
@@ -82,6 +83,7 @@ class SnrLink:
             self._update(t_s)
         return self.snr_db
 
+
 @CHANNELS.register("snr")
 class SnrChannel(Channel):
     """SNR from log-distance path loss, log-normal shadowing and block fading → the radio's BER curve.
@@ -129,6 +131,7 @@ class SnrChannel(Channel):
         to_ber = ber_function(str(radio.modulation), **radio_ber_params(radio))
         return SnrLink(self.mean_snr_db(radio, distance_m, shadow), shadow, self.fading, self.k_factor,
                        self.coherence_time_s, seed, to_ber)
+
 
 def free_space_path_loss_db(distance_m: float, frequency_mhz: float) -> float:
     """Friis free-space path loss, dB: 20·log10(d / m) + 20·log10(f / MHz) - 27.55."""

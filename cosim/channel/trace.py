@@ -24,6 +24,7 @@ from cosim.errors import ScenarioError
 HEADERS = {("time_s", "ber"): "ber", ("time_s", "snr_db"): "snr_db"}
 MAX_TRACE_BYTES = 512 << 20  # 512 MiB: tens of millions of rows
 
+
 @dataclass(frozen=True)
 class Trace:
     """A validated trace: row i's value holds from times_s[i] to times_s[i + 1]."""
@@ -61,7 +62,9 @@ class Trace:
         total = sum(v[i] * (t[i + 1] - t[i]) for i in range(len(t) - 1)) + v[-1] * self.last_step_s
         return total / self.period_s
 
+
 _CACHE: dict[tuple[str, int, int], Trace] = {}
+
 
 def load_trace(path: str | Path) -> Trace:
     """Read and validate a trace file (cached by path, size and modification time).
@@ -89,6 +92,7 @@ def load_trace(path: str | Path) -> Trace:
         _CACHE[key] = trace
     return trace
 
+
 def _number(text: str, where: str, column: str) -> float:
     try:
         value = float(text)
@@ -97,6 +101,7 @@ def _number(text: str, where: str, column: str) -> float:
     if not math.isfinite(value):
         raise ScenarioError(f"{where}: column '{column}': {text!r} is not a finite number")
     return value
+
 
 def parse_trace(text: str, name: str = "<trace>") -> Trace:
     """Validate the text of a trace file; `name` is used in error messages."""
@@ -133,6 +138,7 @@ def parse_trace(text: str, name: str = "<trace>") -> Trace:
     if not times:
         raise ScenarioError(f"{name}: trace has a header but no data rows")
     return Trace(name, column, tuple(times), tuple(values))
+
 
 class TraceLink:
     """Piecewise-constant BER (and SNR) read from a trace, optionally looped and phase-shifted."""
@@ -174,6 +180,7 @@ class TraceLink:
         if self.snrs is None:
             return None
         return self.snrs[self._index(t_s)]
+
 
 @CHANNELS.register("trace")
 class TraceChannel(Channel):

@@ -23,9 +23,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from cosim.engine.budget import check_budget
     from cosim.engine.preflight import load_checked, located
+    from cosim.engine.run import run_scenario
     from cosim.errors import CosimError
     from cosim.report.console import print_summary
-    from cosim.engine.run import run_scenario
 
     scenario, lines = load_checked(args.scenario, args.overrides, args.seed)
     check_budget(scenario, args.scenario, force=args.force)
@@ -35,12 +35,24 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     if outdir.exists() and not outdir.is_dir():
         raise CosimError(f"-o {outdir}: exists and is not a directory")
+    bar = None if args.quiet else _progress_bar(scenario)
     try:
         with located(scenario, args.scenario, lines):
-            result = run_scenario(scenario, outdir, progress=not args.quiet)
+            result = run_scenario(scenario, outdir, progress=None if bar is None else (lambda now: bar.update(now - bar.n)))
     except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
         raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
     return 0
+
+
+def _progress_bar(scenario):
+    """A tqdm bar in simulated seconds."""
+    from tqdm import tqdm
+
+    return tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")

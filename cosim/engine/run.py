@@ -8,6 +8,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,12 @@ def _file_sha256(spec: str) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
-    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
+def run_scenario(scenario: Scenario, outdir: Path | None = None,
+                 progress: Callable[[float], None] | None = None) -> RunResult:
+    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary.
+
+    `progress(sim_time_s)` is called as the simulation advances (the command draws the bar).
+    """
     from cosim.plots import run as plotting
 
     wall0 = time.perf_counter()
@@ -46,18 +51,7 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
     workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
     try:
         world = World(scenario, workdir)
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
-                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
-
-            def tick(now: float) -> None:
-                bar.update(now - bar.n)
-        world.run(progress=tick if bar else None)
-        if bar:
-            bar.close()
+        world.run(progress=progress or None)
         server_time_s = max(world.env.now, scenario.duration_s)
         extra = {
             "edge_utilization": {
@@ -92,7 +86,7 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
             "python": platform.python_version(),
             "packages": _package_versions(),
             "codecs": {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
-                       for spec, c in world._codecs.items()},
+                       for spec, c in world.services.loaded().items()},
         }
         write_json(workdir / "summary.json", summary)
         write_json(workdir / "manifest.json", manifest)

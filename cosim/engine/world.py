@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import simpy
 
+from cosim.channel.estimate import ber_from_pilot_errors
 from cosim.config.profiles import load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
@@ -22,7 +23,7 @@ from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
 from cosim.results.records import GroupFacts, Recorder
 from cosim.rng import numpy_stream, python_stream
-from cosim.strategies.base import get_strategy
+from cosim.strategies.base import StrategyContext, get_strategy
 
 
 class World:
@@ -37,10 +38,7 @@ class World:
         self.dataset = load_dataset(scenario.dataset, scenario.dataset_root)
         self.labels = self.dataset.y_test.astype(np.int64).tolist()
         self.n_samples = len(self.labels)
-        self._load_codec = load_codec
-        self._codecs: dict[str, object] = {}
-        self._encoded: dict[str, np.ndarray] = {}
-        self._cache: dict[tuple, object] = {}
+        self.services = StrategyContext(scenario, self.dataset, load_codec)  # what strategies are handed
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
                                  deadline_s=scenario.deadline_ms / 1000.0)
         self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
@@ -61,35 +59,6 @@ class World:
         self._build_servers()
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
-
-    # -- what strategies may ask -----------------------------------------------------------------
-    def codec(self, spec: str):
-        """The codec at `spec`, loaded once."""
-        if spec not in self._codecs:
-            self._codecs[spec] = self._load_codec(spec)
-            meta = self._codecs[spec].meta
-            if getattr(meta, "dataset", self.dataset.name) != self.dataset.name:
-                raise ScenarioError(
-                    f"codec {spec!r} was trained on {meta.dataset!r}, but the scenario senses "
-                    f"{self.dataset.name!r}"
-                )
-            if getattr(meta, "task", "classification") != self.scenario.task:
-                raise ScenarioError(f"codec {spec!r} is a {meta.task} codec, but the scenario's task is "
-                                    f"{self.scenario.task}")
-        return self._codecs[spec]
-
-    def encoded(self, spec: str) -> np.ndarray:
-        """The codec's packed payload of every test sample (the encoder is deterministic)."""
-        if spec not in self._encoded:
-            self._encoded[spec] = self.codec(spec).encode(self.dataset.x_test)
-        return self._encoded[spec]
-
-    def cached(self, key: tuple, make: Callable[[], object]) -> object:
-        """`make()` computed once per World for `key` (per-sample tables strategies derive from the
-        data set and codecs, e.g. int8 split features, 8-bit pixels, JPEG sizes), shared by groups."""
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
 
     # -- assembly --------------------------------------------------------------------------------
     def _build_servers(self) -> None:
@@ -131,11 +100,8 @@ class World:
         where = f"devices.{gi}"
         board = load_board(group.board)
         radio = load_radio(group.radio)
-        try:
-            strategy = get_strategy(group.strategy)
-        except KeyError as exc:
-            raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
-        setup = strategy.setup(self, group.codec or sc.codec, group)
+        strategy = get_strategy(group.strategy, field=f"{where}.strategy")
+        setup = strategy.setup(self.services, group.codec or sc.codec, group)
         variants = setup.all_variants()
         server_of, distances = self._attached[gi]
         plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
@@ -174,7 +140,7 @@ class World:
                 next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
-                estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
+                estimate_ber=lambda ber, k, pilot_bits=pilot_bits: ber_from_pilot_errors(k, pilot_bits),
                 deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
                 choose_variant=setup.choose,
             )

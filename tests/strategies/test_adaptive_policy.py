@@ -9,7 +9,8 @@ from strategy_fixtures import group, run, scenario, world
 
 from cosim.config.scenario import DeviceGroup
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
-from cosim.strategies.base import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table, get_strategy
+from cosim.strategies.adaptive import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table
+from cosim.strategies.base import get_strategy
 
 torch.set_num_threads(1)
 VARIANTS = ("builtin:digits-b1", "builtin:digits-b2", "builtin:digits", "builtin:digits-b4")
@@ -47,7 +48,7 @@ def test_lookup_equals_the_exact_choice_at_every_quantised_ber():
 
 
 def test_accuracy_table_at_ber_0_is_the_clean_test_accuracy(tmp_path):
-    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path)
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path).services
     table = accuracy_table(ctx, "builtin:digits-b2")
     codec = ctx.codec("builtin:digits-b2")
     clean = np.mean(codec.decode_classify(ctx.encoded("builtin:digits-b2"), 0.0) == ctx.dataset.y_test)
@@ -62,7 +63,7 @@ def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_
     variant's and the best variant's predicted accuracy in the bad state, so the fixed variant that meets
     it on every channel state is a costlier one; adaptive uses the cheapest variant in good spells."""
     ber_good, ber_bad = 1e-5, 1e-3
-    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path / "ctx")
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path / "ctx").services
     g = DeviceGroup.model_validate({"name": "a", "count": 1, "strategy": "adaptive",
                                     "strategy_options": {"accuracy_target": 0.5}})
     probe = get_strategy("adaptive").setup(ctx, "builtin:digits", g).choose.__self__

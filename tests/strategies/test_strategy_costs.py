@@ -17,7 +17,8 @@ from cosim.inference import DELIVERED, LOST_RETRIES, Inference
 from cosim.net.frames import fragment
 from cosim.config.profiles import load_board, load_radio
 from cosim.config.scenario import DeviceGroup
-from cosim.strategies.base import MAX_SIZE_PLANS, bucket_sizes, get_strategy, pixels_uint8
+from cosim.strategies.base import get_strategy
+from cosim.strategies.imaging import MAX_SIZE_PLANS, bucket_sizes, pixels_uint8
 
 torch.set_num_threads(1)
 CODEC = "builtin:digits"
@@ -25,7 +26,7 @@ CODEC = "builtin:digits"
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
-    return world(scenario([group("g", "semanticnn", count=1)]), tmp_path_factory.mktemp("ctx"))
+    return world(scenario([group("g", "semanticnn", count=1)]), tmp_path_factory.mktemp("ctx")).services
 
 
 def setup_of(ctx, strategy: str, **options):
@@ -109,8 +110,9 @@ def test_local_runs_the_whole_model_and_sends_the_class_byte(ctx):
     assert s.payload_bits == 8 and s.edge_macs == 0 and s.arq
     got = []
     ev = s.make_evaluator(got.append, 64)
-    for i in range(len(ctx.labels)):
-        ev.submit(Inference(0, 0, i, ctx.labels[i], 0.0))
+    labels = ctx.dataset.y_test.astype(int).tolist()
+    for i in range(len(labels)):
+        ev.submit(Inference(0, 0, i, labels[i], 0.0))
     ev.flush()
     assert [inf.pred for inf in got] == codec.classify_full(ctx.dataset.x_test).tolist()
 

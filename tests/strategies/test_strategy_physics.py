@@ -95,19 +95,20 @@ def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path):
 def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
     """Delivered with bit errors at BER 1e-2, the int8 features decode to worse predictions; the
     evaluator decodes exactly the corrupted bytes."""
-    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path)
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path).services
     g = DeviceGroup.model_validate({"name": "g", "count": 1, "strategy": "split-int8",
                                     "strategy_options": {"arq": False}})
     setup = get_strategy("split-int8").setup(ctx, "builtin:digits", g)
     codec = ctx.codec("builtin:digits")
     feats = codec.split_int8(ctx.dataset.x_test)
     n, nbits = len(feats), setup.payload_bits
+    labels = ctx.dataset.y_test.astype(int).tolist()
     got: list[Inference] = []
     ev = setup.make_evaluator(got.append, 128)
     rng = random.Random(1)
     positions = []
     for i in range(n):
-        inf = Inference(0, 0, i, ctx.labels[i], 0.0)
+        inf = Inference(0, 0, i, labels[i], 0.0)
         pos = error_positions(rng, nbits, 1e-2)
         inf.positions = pos or None
         inf.ber_est = 1e-2
@@ -120,7 +121,7 @@ def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
     expected = codec.classify_split_int8(corrupted)
     preds = np.array([inf.pred for inf in sorted(got, key=lambda inf: inf.sample)])
     assert np.array_equal(preds, expected)
-    labels = np.asarray(ctx.labels)
+    labels = np.asarray(labels)
     clean_acc = float(np.mean(codec.classify_split_int8(feats) == labels))
     assert float(np.mean(preds == labels)) < clean_acc - 0.01
 
