@@ -31,6 +31,15 @@ class Link(Protocol):
     def snr_db_at(self, t_s: float) -> float | None: ...
 
 
+class BerOnlyLink:
+    """Base of links whose model has no SNR (`snr_db_at` is None)."""
+
+    __slots__ = ()
+
+    def snr_db_at(self, t_s: float) -> float | None:
+        return None
+
+
 class Channel(BaseModel):
     """Base of channel configs: unknown keys are errors, configs are immutable; `kind` names the model."""
 

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from cosim.channel.base import CHANNELS, Channel
+from cosim.channel.base import CHANNELS, BerOnlyLink, Channel
 
 
-class ConstantLink:
+class ConstantLink(BerOnlyLink):
     """The same BER at every time."""
 
     __slots__ = ("ber",)
@@ -20,9 +20,6 @@ class ConstantLink:
 
     def ber_at(self, t_s: float) -> float:
         return self.ber
-
-    def snr_db_at(self, t_s: float) -> float | None:
-        return None
 
 
 @CHANNELS.register("constant")

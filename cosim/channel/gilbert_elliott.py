@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from cosim.channel.base import CHANNELS, Channel
+from cosim.channel.base import CHANNELS, BerOnlyLink, Channel
 
 
-class GilbertElliottLink:
+class GilbertElliottLink(BerOnlyLink):
     """Two-state Markov BER: exponential dwell times, state sequence drawn in time order."""
 
     __slots__ = (
@@ -53,9 +53,6 @@ class GilbertElliottLink:
         self.good, self.until_s = good, until
         self.ber = self.ber_good if good else self.ber_bad
         return self.ber
-
-    def snr_db_at(self, t_s: float) -> float | None:
-        return None
 
 
 @CHANNELS.register("gilbert-elliott")

@@ -158,6 +158,13 @@ def arq_setting(group, opts, default: bool) -> tuple[bool, int]:
     return arq, DEFAULT_MAX_RETRIES if opts.max_retries is None else int(opts.max_retries)
 
 
+def bit_exact_start(strategy, ctx: StrategyContext, codec_spec: str, group):
+    """(options, ARQ on?, retry limit, codec) of a bit-exact strategy (ARQ on by default)."""
+    opts = options(group, strategy.name, strategy.accepts)
+    arq, retries = arq_setting(group, opts, default=True)
+    return opts, arq, retries, ctx.codec(codec_spec)
+
+
 def evaluator(payloads: np.ndarray, decode, uses_ber: bool):
     """Factory of the shared batched evaluator over a per-sample payload table."""
     return lambda sink, batch: SemanticEvaluator(payloads, decode, sink, batch, uses_ber=uses_ber)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from cosim.strategies.base import (
     StrategyContext,
     StrategySetup,
-    arq_setting,
+    bit_exact_start,
     evaluator,
-    options,
     register,
 )
 
@@ -22,9 +21,7 @@ class SplitInt8:
     accepts = frozenset({"arq", "max_retries"})
 
     def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
-        opts = options(group, self.name, self.accepts)
-        arq, retries = arq_setting(group, opts, default=True)
-        codec = ctx.codec(codec_spec)
+        _, arq, retries, codec = bit_exact_start(self, ctx, codec_spec, group)
         meta = codec.meta
         feats = ctx.cached(("split-int8", codec_spec), lambda: codec.split_int8(ctx.dataset.x_test))
         return StrategySetup(

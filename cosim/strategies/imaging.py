@@ -11,9 +11,8 @@ from cosim.errors import ScenarioError
 from cosim.strategies.base import (
     StrategyContext,
     StrategySetup,
-    arq_setting,
+    bit_exact_start,
     evaluator,
-    options,
     register,
     where,
 )
@@ -79,9 +78,7 @@ class Raw:
     accepts = frozenset({"arq", "max_retries", "jpeg_quality"})
 
     def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
-        opts = options(group, self.name, self.accepts)
-        arq, retries = arq_setting(group, opts, default=True)
-        codec = ctx.codec(codec_spec)
+        opts, arq, retries, codec = bit_exact_start(self, ctx, codec_spec, group)
         meta = codec.meta
         shape = tuple(meta.image_shape)
         pixels = ctx.cached(("pixels-uint8",), lambda: pixels_uint8(ctx.dataset.x_test))

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from cosim.errors import ScenarioError
+from cosim.strategies import base
 from cosim.strategies.base import (
-    StrategyContext,
     StrategySetup,
-    arq_setting,
+    bit_exact_start,
     evaluator,
-    options,
     register,
     where,
 )
@@ -43,12 +42,10 @@ class Local:
 
     accepts = frozenset({"arq", "max_retries"})
 
-    def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
+    def setup(self, ctx: base.StrategyContext, codec_spec: str, group) -> StrategySetup:
         from cosim.config.profiles import load_board
 
-        opts = options(group, self.name, self.accepts)
-        arq, retries = arq_setting(group, opts, default=True)
-        codec = ctx.codec(codec_spec)
+        _, arq, retries, codec = bit_exact_start(self, ctx, codec_spec, group)
         meta = codec.meta
         if meta.num_classes > 2 ** RESULT_BITS:
             raise ScenarioError(f"{where(group)}: strategy 'local' sends the class in {RESULT_BITS} bits, "

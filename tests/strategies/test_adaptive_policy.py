@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from strategy_fixtures import group, run, scenario, world
+from strategy_fixtures import group, scenario, world
 
 from cosim.config.scenario import DeviceGroup
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
@@ -58,7 +58,7 @@ def test_accuracy_table_at_ber_0_is_the_clean_test_accuracy(tmp_path):
     assert accuracy_table(ctx, "builtin:digits-b2") is table  # measured once
 
 
-def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_meets_it(tmp_path):
+def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_meets_it(tmp_path, simulate):
     """Bursty link: good spells at BER 1e-5, bad ones at 1e-3. The target is set between the cheapest
     variant's and the best variant's predicted accuracy in the bad state, so the fixed variant that meets
     it on every channel state is a costlier one; adaptive uses the cheapest variant in good spells."""
@@ -79,7 +79,7 @@ def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_
     groups += [group(f"fixed{v}", "semanticnn", codec=spec) for v, spec in enumerate(VARIANTS)]
     channel = {"kind": "gilbert-elliott", "ber_good": ber_good, "ber_bad": ber_bad,
                "mean_good_s": 6.0, "mean_bad_s": 6.0}
-    summary, c = run(scenario(groups, channel, duration_s=60.0), tmp_path)
+    summary, c = simulate(scenario(groups, channel, duration_s=60.0), tmp_path)
     res = summary["groups"]
     adaptive, fixed_res = res["adaptive"], res[f"fixed{fixed}"]
     assert adaptive["accuracy"] >= target

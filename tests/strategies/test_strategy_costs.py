@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from strategy_fixtures import group, run, scenario, within, world
+from strategy_fixtures import group, scenario, within, world
 
 from cosim.codec import costs
 from cosim.codec.checkpoint import load_codec
@@ -122,12 +122,12 @@ def _truncated_geometric(q: float, retries: int) -> tuple[float, float]:
     return (1 - q ** (retries + 1)) / (1 - q), q ** (retries + 1)
 
 
-def test_arq_transmissions_energy_and_losses_follow_the_formulas(tmp_path):
+def test_arq_transmissions_energy_and_losses_follow_the_formulas(tmp_path, simulate):
     p = 1e-3
     data = scenario([group("raw", "raw"), group("raw-r1", "raw", strategy_options={"max_retries": 1}),
                      group("split", "split-int8"), group("local", "local")],
                     channel={"kind": "constant", "ber": p}, duration_s=60.0)
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     radio, board = load_radio("ble-1m"), load_board("stm32l476")
     codec = load_codec(CODEC)
     ack_bits = radio.ack_bytes * 8

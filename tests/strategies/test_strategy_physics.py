@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from strategy_fixtures import group, run, scenario, world
+from strategy_fixtures import group, scenario, world
 
 from cosim.channel.errors import apply_errors, error_positions
 from cosim.inference import Inference
@@ -22,11 +22,11 @@ GE_1E2 = {"kind": "gilbert-elliott", "ber_good": 1e-5, "ber_bad": 1e-2, "mean_go
 ARQ = ["raw", "split-int8", "local"]
 
 
-def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path):
+def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path, simulate):
     groups = [group(s, s, count=10) for s in ARQ + ["semanticnn"]]
     results = []
     for ber in (0.0, 3e-4, 1e-3):
-        summary, c = run(scenario(groups, {"kind": "constant", "ber": ber}, duration_s=30.0), tmp_path, f"b{ber:g}")
+        summary, c = simulate(scenario(groups, {"kind": "constant", "ber": ber}, duration_s=30.0), tmp_path, f"b{ber:g}")
         results.append((summary["groups"], c))
     for name in ARQ:
         latency = [g[name]["latency_ms"]["mean"] for g, _ in results]
@@ -44,11 +44,11 @@ def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def side_by_side(tmp_path_factory):
+def side_by_side(tmp_path_factory, simulate):
     groups = [group(s, s) for s in ("semanticnn", "split-int8", "raw", "local")]
     groups.append(group("split-int8-noarq", "split-int8", strategy_options={"arq": False}))
     groups.append(group("raw-jpeg", "raw", strategy_options={"jpeg_quality": 75}))
-    summary, c = run(scenario(groups, GE_1E2, duration_s=40.0), tmp_path_factory.mktemp("side"))
+    summary, c = simulate(scenario(groups, GE_1E2, duration_s=40.0), tmp_path_factory.mktemp("side"))
     return summary["groups"], c
 
 
@@ -78,15 +78,15 @@ def test_airtime_compute_and_bits_on_air_rank_as_expected(side_by_side):
     assert compute["raw"] == 0.0
 
 
-def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path):
+def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path, simulate):
     """At BER 1e-2 a frame header (128 bits on BLE) survives with probability 0.99^128; the int8
     features need 5 frames, all of which must arrive."""
     p = 1e-2
     groups = [group("noarq", "split-int8", strategy_options={"arq": False}), group("arq", "split-int8")]
-    summary, _ = run(scenario(groups, {"kind": "constant", "ber": p}), tmp_path)
+    summary, _ = simulate(scenario(groups, {"kind": "constant", "ber": p}), tmp_path)
     plan = fragment(8 * 1024, load_radio("ble-1m"))
     survive = (1 - p) ** (plan.header_bits * plan.n_frames)
-    clean, _ = run(scenario(groups[:1]), tmp_path, "clean")
+    clean, _ = simulate(scenario(groups[:1]), tmp_path, "clean")
     assert clean["groups"]["noarq"]["accuracy"] > 0.9
     assert summary["groups"]["noarq"]["accuracy"] <= survive + 0.01
     assert summary["groups"]["noarq"]["lost"]["header"] > 0.95 * summary["groups"]["noarq"]["inferences"]
@@ -126,12 +126,12 @@ def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
     assert float(np.mean(preds == labels)) < clean_acc - 0.01
 
 
-def test_semanticnn_arq_retransmits_lost_headers_and_keeps_payload_errors(tmp_path):
+def test_semanticnn_arq_retransmits_lost_headers_and_keeps_payload_errors(tmp_path, simulate):
     """With `arq: true` a frame is repeated only while its header is hit; payload errors are kept."""
     p = 1e-2
     groups = [group("sem", "semanticnn", count=40), group("sem-arq", "semanticnn", count=40,
                                                          strategy_options={"arq": True, "max_retries": 7})]
-    summary, c = run(scenario(groups, {"kind": "constant", "ber": p}, duration_s=30.0), tmp_path)
+    summary, c = simulate(scenario(groups, {"kind": "constant", "ber": p}, duration_s=30.0), tmp_path)
     g = summary["groups"]
     plan = fragment(384, load_radio("ble-1m"))
     header_ok = (1 - p) ** plan.header_bits * (1 - p) ** (8 * load_radio("ble-1m").ack_bytes)
