@@ -132,7 +132,7 @@ def _save_and_report(args, cfg, result, codec, seconds: float, metrics: dict, me
 
 def _finish_detection(args: argparse.Namespace, cfg, result, codec, data, seconds: float) -> int:
     """Evaluate a trained detector briefly (mAP per BER), save it and print the figures."""
-    from cosim.detection.evaluate import evaluate_detector
+    from cosim.tasks.detection.evaluate import evaluate_detector
 
     ev = evaluate_detector(codec, data.x_test, data.boxes_test, bers=(0.0, 1e-2, 0.1), realisations=3,
                            seed=cfg.seed, int8=False)

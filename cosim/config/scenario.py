@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cosim.channel.processes import ChannelConfig
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
-from cosim.node.scheduling import DISCIPLINES, FifoConfig
 from cosim.errors import ScenarioError
+from cosim.node.scheduling import DISCIPLINES, FifoConfig
+from cosim.tasks.base import DEFAULT_TASK, TASKS
 
 MAX_DEVICES = 1_000_000
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
@@ -230,9 +231,9 @@ class Scenario(Strict):
     duration_s: float = Field(gt=0, le=86_400 * 365, description="simulated sensing time, s")
     dataset: str = Field("digits", description="data set the devices sense (default digits)")
     dataset_root: str | None = Field(None, description="directory of file-based data sets")
-    task: Literal["classification", "detection"] = Field(
-        "classification", description="what the codec infers: classification (accuracy) or detection "
-        "(mAP; needs a detection codec and a data set with boxes)")
+    task: Literal[tuple(TASKS.names())] = Field(  # type: ignore[valid-type]  # the registered tasks
+        DEFAULT_TASK, description="what the codec infers: classification (accuracy) or detection "
+        "(mAP; needs a detection codec and a data set with boxes), or a plug-in task")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
     deadline_ms: float = Field(1000.0, gt=0, description="end-to-end deadline, ms (default 1000)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)

@@ -72,10 +72,7 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None,
         summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
                             scenario.deadline_ms / 1000.0, extra)
         summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
-        if world.detections is not None:
-            from cosim.detection.engine import add_detection_metrics
-            add_detection_metrics(summary, world.detections, workdir / "packets.parquet",
-                                  [g.name for g in scenario.devices])
+        world.task_run.add_metrics(summary, workdir / "packets.parquet", [g.name for g in scenario.devices])
         summary["wall_time_s"] = time.perf_counter() - wall0
         if outdir is None:
             return RunResult(summary, None)

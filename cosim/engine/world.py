@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import simpy
 
 from cosim.channel.estimate import ber_from_pilot_errors
@@ -24,6 +23,7 @@ from cosim.node.edge import EdgeQueue
 from cosim.results.records import GroupFacts, Recorder
 from cosim.rng import numpy_stream, python_stream
 from cosim.strategies.base import StrategyContext, get_strategy
+from cosim.tasks.base import get_task
 
 
 class World:
@@ -36,15 +36,13 @@ class World:
         self.scenario = scenario
         self.env = simpy.Environment()
         self.dataset = load_dataset(scenario.dataset, scenario.dataset_root)
-        self.labels = self.dataset.y_test.astype(np.int64).tolist()
-        self.n_samples = len(self.labels)
+        self.n_samples = len(self.dataset.y_test)
         self.services = StrategyContext(scenario, self.dataset, load_codec)  # what strategies are handed
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
                                  deadline_s=scenario.deadline_ms / 1000.0)
-        self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
-        if scenario.task == "detection":
-            from cosim.detection.engine import detection_setup
-            self.detections, self.labels = detection_setup(scenario, self.dataset, self.recorder.add)
+        # the task's sink for decoded inferences (detection: matched boxes, exact mAP tallies) and labels
+        self.task_run = get_task(scenario.task).engine_run(scenario, self.dataset, self.recorder.add)
+        self.labels = self.task_run.labels
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
@@ -109,8 +107,7 @@ class World:
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
-                sink = self.detections.add if self.detections else self.recorder.add
-                self.evaluators[v.evaluator_key] = v.make_evaluator(sink, sc.codec_batch)
+                self.evaluators[v.evaluator_key] = v.make_evaluator(self.task_run.add, sc.codec_batch)
         self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
         radio_sleep_mw = radio.sleep_current_ua * radio.supply_v / 1000.0
         self.group_facts.append(GroupFacts(

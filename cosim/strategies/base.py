@@ -32,6 +32,7 @@ from cosim.errors import CosimError, ScenarioError
 from cosim.inference import Inference
 from cosim.registry import Registry
 from cosim.strategies.evaluator import SemanticEvaluator
+from cosim.tasks.base import DEFAULT_TASK, get_task
 
 DEFAULT_MAX_RETRIES = 7
 
@@ -111,7 +112,7 @@ class StrategyContext:
                     f"codec {spec!r} was trained on {meta.dataset!r}, but the scenario senses "
                     f"{self.dataset.name!r}"
                 )
-            if getattr(meta, "task", "classification") != self.scenario.task:
+            if getattr(meta, "task", DEFAULT_TASK) != self.scenario.task:
                 raise ScenarioError(f"codec {spec!r} is a {meta.task} codec, but the scenario's task is "
                                     f"{self.scenario.task}")
         return self._codecs[spec]
@@ -172,8 +173,8 @@ def evaluator(payloads: np.ndarray, decode, uses_ber: bool):
 
 def classification_only(name: str, meta, group, why: str) -> None:
     """ScenarioError naming the strategy field if the codec is not a classifier."""
-    task = getattr(meta, "task", "classification")
-    if task != "classification":
+    task = getattr(meta, "task", DEFAULT_TASK)
+    if not get_task(task).scalar_accuracy:
         raise ScenarioError(f"{where(group)}: strategy: {name!r} does not support task {task} ({why}); "
                             f"use semanticnn, split-int8 or raw")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from cosim.errors import ScenarioError
 from cosim.strategies import base
 from cosim.strategies.base import (
@@ -13,8 +11,7 @@ from cosim.strategies.base import (
     register,
     where,
 )
-
-RESULT_BITS = 8  # `local` sends the class index as one byte (up to 256 classes)
+from cosim.tasks.base import DEFAULT_TASK, get_task
 
 
 def full_model_footprint(codec) -> tuple[int, int]:
@@ -35,10 +32,9 @@ def full_model_footprint(codec) -> tuple[int, int]:
 
 @register("local")
 class Local:
-    """The whole model on the device (int8 flash and peak RAM checked against the board); only the
-    predicted class (8 bits) is sent, bit-exact with ARQ. The edge computes nothing.
-
-    A detector sends its detections instead: a fixed 61-byte record (`cosim.detection.wire`)."""
+    """The whole model on the device (int8 flash and peak RAM checked against the board); only its
+    result is sent, bit-exact with ARQ, as the task encodes it (`Task.local_result`: the predicted class
+    as 8 bits; a detector's fixed 61-byte detection record). The edge computes nothing."""
 
     accepts = frozenset({"arq", "max_retries"})
 
@@ -47,9 +43,6 @@ class Local:
 
         _, arq, retries, codec = bit_exact_start(self, ctx, codec_spec, group)
         meta = codec.meta
-        if meta.num_classes > 2 ** RESULT_BITS:
-            raise ScenarioError(f"{where(group)}: strategy 'local' sends the class in {RESULT_BITS} bits, "
-                                f"codec {codec_spec} has {meta.num_classes} classes")
         board = load_board(group.board)
         flash, peak = ctx.cached(("full-footprint", codec_spec), lambda: full_model_footprint(codec))
         short = []
@@ -63,31 +56,12 @@ class Local:
             raise ScenarioError(f"{where(group)}: strategy 'local': the int8 model of {codec_spec} does not "
                                 f"fit board {board.name!r}: {'; '.join(short)}")
         preds = ctx.cached(("full-preds", codec_spec), lambda: codec.classify_full(ctx.dataset.x_test))
-        if getattr(meta, "task", "classification") == "detection":
-            return _local_detections(codec, codec_spec, preds, arq, retries)
-        result = np.asarray(preds, dtype=np.uint8).reshape(-1, 1)  # the byte the device sends
-
-        def decode(packed: np.ndarray, ber) -> np.ndarray:
-            return packed[:, 0].astype(np.int64)  # a corrupted byte is a wrong (or invalid) class
-
+        try:  # what the device sends: the class byte, a detector's fixed-size detection record, ...
+            payloads, decode = get_task(getattr(meta, "task", DEFAULT_TASK)).local_result(codec, preds)
+        except ValueError as exc:
+            raise ScenarioError(f"{where(group)}: strategy 'local' {exc}") from None
         return StrategySetup(
-            payload_bits=RESULT_BITS, device_macs=float(meta.full_model_macs), edge_macs=0.0, arq=arq,
-            max_retries=retries, evaluator_key=f"local:{codec_spec}", make_evaluator=evaluator(result, decode, False),
+            payload_bits=8 * int(payloads.shape[1]), device_macs=float(meta.full_model_macs), edge_macs=0.0,
+            arq=arq, max_retries=retries, evaluator_key=f"local:{codec_spec}",
+            make_evaluator=evaluator(payloads, decode, False),
         )
-
-
-def _local_detections(codec, codec_spec: str, dets: np.ndarray, arq: bool, retries: int) -> StrategySetup:
-    """`local` for a detector: the device's detections as fixed-size records, decoded by the edge."""
-    from cosim.detection.wire import pack_detections, unpack_detections
-
-    meta = codec.meta
-    hw = tuple(meta.image_shape[1:])
-    payloads = pack_detections(dets, hw)
-
-    def decode(packed: np.ndarray, ber) -> np.ndarray:
-        return unpack_detections(packed, hw, meta.num_classes)
-
-    return StrategySetup(
-        payload_bits=8 * int(payloads.shape[1]), device_macs=float(meta.full_model_macs), edge_macs=0.0, arq=arq,
-        max_retries=retries, evaluator_key=f"local:{codec_spec}", make_evaluator=evaluator(payloads, decode, False),
-    )

@@ -8,7 +8,7 @@ import torch
 
 from cosim.codec.checkpoint import load_codec
 from cosim.data import load_dataset
-from cosim.detection.evaluate import tally_of
+from cosim.tasks.detection.evaluate import tally_of
 from cosim.errors import ScenarioError
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
 
