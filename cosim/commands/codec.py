@@ -76,6 +76,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from cosim.codec.evaluate import evaluate_codec
     from cosim.data import load_dataset
     from cosim.errors import CosimError
+    from cosim.tasks.base import get_task
 
     if args.realisations < 1:
         raise CosimError("--realisations must be at least 1")
@@ -84,7 +85,7 @@ def run_eval(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     codec = load_codec(args.ckpt)
     data = load_dataset(codec.meta.dataset, root=args.root)
-    if codec.meta.task == "detection":
+    if not get_task(codec.meta.task).scalar_accuracy:  # detection: mAP per BER instead of accuracy
         return _eval_detection(args, codec, data)
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
                         seed=args.seed, int8=not args.no_baseline)

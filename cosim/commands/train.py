@@ -10,12 +10,14 @@ from pathlib import Path
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `train` command."""
+    from cosim.tasks.base import DEFAULT_TASK, TASKS
+
     p = subparsers.add_parser("train", help="train a SemanticNN codec and write a checkpoint",
                               description="Pre-train the backbone, freeze it, then train encoder, "
                               "quantizer and BER-aware decoder with Feature-augmentation Learning.")
     p.add_argument("--dataset", required=True, help="data set name (see `cosim data list`)")
     p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8"))
-    p.add_argument("--task", choices=("classification", "detection"), default="classification",
+    p.add_argument("--task", choices=TASKS.names(), default=DEFAULT_TASK,
                    help="classification (default) or detection (a grid detector on the data set's boxes)")
     p.add_argument("--bits", type=int, default=3, choices=(1, 2, 3, 4), help="bits per symbol (default 3)")
     p.add_argument("--channels", type=int, default=8, help="encoder output channels (default 8)")
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from cosim.codec.service import Codec
     from cosim.codec.train import TrainConfig, train_codec
     from cosim.data import load_dataset
-    from cosim.errors import CosimError
+    from cosim.errors import CosimError, DataError
+    from cosim.tasks.base import get_task
 
     if args.channels < 1 or args.epochs < 1 or args.pretrain_epochs < 0 or args.decoder_width < 1:
         raise CosimError("--channels, --epochs and --decoder-width must be positive, "
@@ -81,9 +84,12 @@ def run(args: argparse.Namespace) -> int:
         pretrain_lr=args.pretrain_lr, stage2_lr=args.stage2_lr, centre_lr_scale=args.centre_lr_scale, seed=args.seed,
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task)
+    task = get_task(cfg.task)
     data = load_dataset(cfg.dataset)  # fail early (DataError) before any work
-    if cfg.task == "detection" and data.boxes_train is None:
-        raise CosimError(f"--task detection: data set {data.name!r} has no boxes (use shapes)")
+    try:
+        task.check_data(data)
+    except DataError as exc:
+        raise CosimError(f"--task {cfg.task}: {exc}") from None
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int, loss: float) -> None:
@@ -106,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     seconds = time.perf_counter() - start
     codec = Codec(result.model, name=cfg.name)
-    if cfg.task == "detection":
+    if not task.scalar_accuracy:  # detection: mAP per BER instead of accuracy
         return _finish_detection(args, cfg, result, codec, data, seconds)
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=(0.0, 1e-2, 0.1), realisations=3,
                         seed=cfg.seed, int8=False)

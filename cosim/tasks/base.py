@@ -53,6 +53,9 @@ class Task:
         """Predictions (1-D array, one per image) from head outputs of a batch; `config` the CodecConfig."""
         raise NotImplementedError
 
+    def check_data(self, data) -> None:
+        """DataError if the data set lacks what the task needs (detection: boxes)."""
+
     def training(self, data, model, x, y):
         """The training task (batches, loss, XAI target) over training images x and labels y."""
         raise NotImplementedError

@@ -35,14 +35,18 @@ class Detection(Task):
         _, height, width = config.image_shape
         return as_object_array(decode(out, config.num_classes, height / out.shape[-2], (height, width)))
 
-    def training(self, data, model, x, y):
-        import torch
-
+    def check_data(self, data) -> None:
         from cosim.errors import DataError
-        from cosim.tasks.detection.model import DetectionTask
 
         if data.boxes_train is None:
             raise DataError(f"data set {data.name!r} has no boxes: task detection needs one with boxes (shapes)")
+
+    def training(self, data, model, x, y):
+        import torch
+
+        from cosim.tasks.detection.model import DetectionTask
+
+        self.check_data(data)
         boxes = data.boxes_train[:len(x)]
         with torch.no_grad():
             was = model.backbone.training
