@@ -45,17 +45,23 @@ def _boards(meta) -> dict:
             for b in board_costs(meta.device_macs, meta.flash_bytes_int8, meta.peak_activation_bytes_int8)}
 
 
-def eval_report(codec, ev) -> dict:
-    """The JSON report of `cosim codec eval` (issue keys first, then the int8 baseline and extras)."""
+def _by_ber(bers, stats) -> dict:
+    return {format(b, "g"): _stat(s) for b, s in zip(bers, stats)}
+
+
+def _report(codec, ev, metrics: dict, named: dict) -> dict:
+    """The JSON report of `cosim codec eval`: the issue keys (the task's `metrics` after the payload
+    figures) first, then `named` (e.g. the task), the codec's other figures and the evaluation's size."""
     m = codec.meta
-    report = {
+    return {
         "payload_bits": m.payload_bits,
         "split_feature_bits_float32": m.split_feature_bits_float32,
         "compression_ratio": m.compression_ratio,
-        "accuracy_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.semantic)},
+        **metrics,
         "encoder_macs": m.encoder_macs,
         "boards": _boards(m),
         "codec": m.name,
+        **named,
         "dataset": m.dataset,
         "payload_bytes": m.payload_bytes,
         "split_feature_bits_int8": m.split_feature_bits_int8,
@@ -63,8 +69,13 @@ def eval_report(codec, ev) -> dict:
         "realisations": ev.realisations,
         "samples": ev.samples,
     }
+
+
+def eval_report(codec, ev) -> dict:
+    """The JSON report of `cosim codec eval` (issue keys first, then the int8 baseline and extras)."""
+    report = _report(codec, ev, {"accuracy_by_ber": _by_ber(ev.bers, ev.semantic)}, {})
     if ev.int8 is not None:
-        report["int8_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8)}
+        report["int8_accuracy_by_ber"] = _by_ber(ev.bers, ev.int8)
     return report
 
 
@@ -89,18 +100,24 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_detection(args, codec, data)
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
                         seed=args.seed, int8=not args.no_baseline)
-    report = eval_report(codec, ev)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
     m = codec.meta
-    print(f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} realisations, "
-          f"oracle BER estimate)")
-    _print_payload(m)
     columns = [("SemanticNN", ev.semantic)]
     if ev.int8 is not None:
         columns.append(("int8 split (no ARQ)", ev.int8))
-    _print_table(ev.bers, columns)
+    return _show(args, codec, eval_report(codec, ev), ev.bers, columns,
+                 f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} "
+                 f"realisations, oracle BER estimate)")
+
+
+def _show(args: argparse.Namespace, codec, report: dict, bers, columns: list[tuple[str, list]],
+          heading: str) -> int:
+    """Print `report` as JSON (--json), or the heading, payload, per-BER table and board costs."""
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(heading)
+    _print_payload(codec.meta)
+    _print_table(bers, columns)
     _print_boards(report["boards"])
     return 0
 
@@ -134,27 +151,11 @@ def _print_boards(boards: dict) -> None:
 
 def detection_report(codec, ev) -> dict:
     """The JSON report of `cosim codec eval` for a detection codec (mAP instead of accuracy)."""
-    m = codec.meta
-    report = {
-        "payload_bits": m.payload_bits,
-        "split_feature_bits_float32": m.split_feature_bits_float32,
-        "compression_ratio": m.compression_ratio,
-        "map50_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.map50)},
-        "map50_95_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.map50_95)},
-        "encoder_macs": m.encoder_macs,
-        "boards": _boards(m),
-        "codec": m.name,
-        "task": m.task,
-        "dataset": m.dataset,
-        "payload_bytes": m.payload_bytes,
-        "split_feature_bits_int8": m.split_feature_bits_int8,
-        "edge_macs": m.edge_macs,
-        "realisations": ev.realisations,
-        "samples": ev.samples,
-    }
+    report = _report(codec, ev, {"map50_by_ber": _by_ber(ev.bers, ev.map50),
+                                 "map50_95_by_ber": _by_ber(ev.bers, ev.map50_95)}, {"task": codec.meta.task})
     if ev.int8_map50 is not None:
-        report["int8_map50_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8_map50)}
-        report["int8_map50_95_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8_map50_95)}
+        report["int8_map50_by_ber"] = _by_ber(ev.bers, ev.int8_map50)
+        report["int8_map50_95_by_ber"] = _by_ber(ev.bers, ev.int8_map50_95)
     return report
 
 
@@ -167,20 +168,13 @@ def _eval_detection(args: argparse.Namespace, codec, data) -> int:
         raise CosimError(f"{args.ckpt}: detection codec, but data set {data.name!r} has no boxes")
     ev = evaluate_detector(codec, data.x_test, data.boxes_test, bers=args.ber, realisations=args.realisations,
                            seed=args.seed, int8=not args.no_baseline)
-    report = detection_report(codec, ev)
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return 0
     m = codec.meta
-    print(f"detection codec {m.name} on {m.dataset} test split ({ev.samples} images, {ev.realisations} "
-          f"realisations, oracle BER estimate)")
-    _print_payload(m)
     columns = [("mAP@0.5", ev.map50), ("mAP@0.5:0.95", ev.map50_95)]
     if ev.int8_map50 is not None:
         columns.append(("int8 mAP@0.5 (no ARQ)", ev.int8_map50))
-    _print_table(ev.bers, columns)
-    _print_boards(report["boards"])
-    return 0
+    return _show(args, codec, detection_report(codec, ev), ev.bers, columns,
+                 f"detection codec {m.name} on {m.dataset} test split ({ev.samples} images, "
+                 f"{ev.realisations} realisations, oracle BER estimate)")
 
 
 def _ci(s) -> str:
