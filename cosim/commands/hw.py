@@ -24,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _profiles(paths: list[str]) -> list:
-    from cosim.config.profiles import list_profiles, load_profile
     from cosim.errors import ProfileError
+    from cosim.config.profiles import list_profiles, load_profile
 
     if not paths:
         return [load_profile(i.path, i.kind) for i in list_profiles()]

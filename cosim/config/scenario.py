@@ -12,8 +12,8 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cosim.channel.processes import ChannelConfig
-from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 from cosim.errors import ScenarioError
+from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 from cosim.node.scheduling import DISCIPLINES, FifoConfig
 from cosim.tasks.base import DEFAULT_TASK, TASKS
 

@@ -22,11 +22,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cosim import __version__
-from cosim.config.scenario import Scenario, load_scenario
-from cosim.config.yamlio import line_for, load_yaml, parse_override
 from cosim.errors import CosimError, ScenarioError
 from cosim.results.records import atomic_write_text
 from cosim.rng import seed_sequence
+from cosim.config.scenario import Scenario, load_scenario
+from cosim.config.yamlio import line_for, load_yaml, parse_override
 
 log = logging.getLogger(__name__)
 
