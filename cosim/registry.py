@@ -23,7 +23,9 @@ decorator is registered under the entry point's name.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Generic, TypeVar
@@ -103,7 +105,7 @@ class Registry(Generic[T]):
             for module in self._builtins:
                 importlib.import_module(module)
             if self.group:
-                for ep in metadata.entry_points(group=self.group):
+                for ep in _entry_points(tuple(sys.path)).get(self.group, ()):
                     self._load_entry_point(ep)
             self._loaded = True
         finally:
@@ -172,6 +174,22 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {len(self._entries)} registered)"
+
+
+@functools.lru_cache(maxsize=4)
+def _entry_points(path: tuple[str, ...]) -> dict[str, tuple[metadata.EntryPoint, ...]]:
+    """Every installed distribution's entry points by group, read once per `sys.path` (one scan
+    serves all registries)."""
+    out: dict[str, list[metadata.EntryPoint]] = {}
+    seen: set[str] = set()
+    for dist in metadata.distributions():  # first on sys.path wins, as importlib.metadata does
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        for ep in dist.entry_points:
+            out.setdefault(ep.group, []).append(ep)
+    return {group: tuple(eps) for group, eps in out.items()}
 
 
 def _is_module(obj: object) -> bool:
