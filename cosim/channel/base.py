@@ -11,9 +11,9 @@ strategies that query at different times still see the same channel.
 from __future__ import annotations
 
 import random
-from typing import Protocol
+from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from cosim.registry import Registry
 
@@ -41,9 +41,19 @@ class BerOnlyLink:
 
 
 class Channel(BaseModel):
-    """Base of channel configs: unknown keys are errors, configs are immutable; `kind` names the model."""
+    """Base of channel configs: unknown keys are errors, configs are immutable; `kind` names the model.
+
+    `scope` says whose realisation a link is: `device` (each device its own, independent of every other
+    device) or `gateway` (one process per gateway that every attached device sees at the same times,
+    e.g. a welding burst over a production line; an `snr` channel then shares shadowing and fading,
+    each device keeping its own path loss).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scope: Literal["device", "gateway"] = Field(
+        "device", description="device: an independent realisation per device (default); gateway: one "
+        "realisation per gateway shared by every device attached to it")
 
     def make_link(self, rng: random.Random, radio=None, distance_m: float = 0.0) -> Link:
         """One device's link; `rng` is its own named stream, `radio` its RadioProfile."""

@@ -35,24 +35,37 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     if outdir.exists() and not outdir.is_dir():
         raise CosimError(f"-o {outdir}: exists and is not a directory")
-    bar = None if args.quiet else _progress_bar(scenario)
+    bars = None if args.quiet else _ProgressBars()
     try:
         with located(scenario, args.scenario, lines):
-            result = run_scenario(scenario, outdir, progress=None if bar is None else (lambda now: bar.update(now - bar.n)))
+            result = run_scenario(scenario, outdir, progress=bars)
     except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
         raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
     finally:
-        if bar is not None:
-            bar.close()
+        if bars is not None:
+            bars.close()
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
     return 0
 
 
-def _progress_bar(scenario):
-    """A tqdm bar in simulated seconds."""
-    from tqdm import tqdm
+class _ProgressBars:
+    """The engine's progress callback: one tqdm bar in simulated seconds per World (compare variant)."""
 
-    return tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
-                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, label: str, now_s: float, duration_s: float) -> None:
+        if self.bar is None or self.bar.desc != label:
+            self.close()
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=round(duration_s, 3), unit="sim-s", desc=label,
+                            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
+        self.bar.update(now_s - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -15,8 +15,9 @@ from pathlib import Path
 from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
+from cosim.errors import CosimError
 from cosim.results.publish import publish, remove_stale_workdirs
-from cosim.results.records import summarise, write_json
+from cosim.results.records import GroupFacts, summarise, write_json
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,68 @@ def _file_sha256(spec: str) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None,
-                 progress: Callable[[float], None] | None = None) -> RunResult:
-    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary.
+@dataclass(frozen=True)
+class _Simulated:
+    """One World's results: its summary, group facts, records file and facts for the manifest."""
 
-    `progress(sim_time_s)` is called as the simulation advances (the command draws the bar).
+    name: str | None  # the `compare:` variant, None without variants
+    scenario: Scenario
+    summary: dict
+    facts: list[GroupFacts]
+    packets: Path
+    policies: dict[str, str]  # group name -> receiver policy
+    codecs: dict[str, dict]
+
+
+Progress = Callable[[str, float, float], None]  # (label, simulated s so far, simulated s in all)
+
+
+def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: Progress | None) -> _Simulated:
+    """Build and run one World into `workdir`; summarise its records."""
+    world = World(scenario, workdir, variant)
+    label = scenario.name if variant is None else f"{scenario.name}/{variant}"
+    world.run(progress=None if progress is None else
+              (lambda now: progress(label, now, scenario.duration_s)))
+    server_time_s = max(world.env.now, scenario.duration_s)
+    extra = {
+        "edge_utilization": {
+            name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
+        },
+        "edge_energy_j": {
+            name: world.server_profiles[name].idle_power_w * server_time_s
+            + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
+            * q.busy_s
+            for name, q in world.servers.items()
+        },
+        "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
+        "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
+        "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
+        "sim_time_s": world.env.now,
+        "events": world.events(),
+    }
+    packets = workdir / "packets.parquet"
+    summary = summarise(packets, world.group_facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
+    summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+    _add_policies(summary, world.receiver_policies)
+    world.task_run.add_metrics(summary, packets, [g.name for g in scenario.devices])
+    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
+              for spec, c in world.services.loaded().items()}
+    return _Simulated(variant, scenario, summary, world.group_facts, packets, dict(world.receiver_policies),
+                      codecs)
+
+
+def _add_policies(summary: dict, policies: dict[str, str | None]) -> None:
+    """The receiver policy of every group, in the summary and in each group's entry."""
+    summary["receiver_policy"] = dict(policies)
+    for name, policy in policies.items():
+        summary["groups"][name]["receiver_policy"] = policy
+
+
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: Progress | None = None) -> RunResult:
+    """Simulate `scenario` (each `compare:` variant in its own World from the same seed); write outputs
+    atomically into `outdir` (if given); return the summary.
+
+    `progress(label, sim_time_s, duration_s)` is called as each World advances (the command draws it).
     """
     from cosim.plots import run as plotting
 
@@ -50,29 +108,24 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None,
         remove_stale_workdirs(parent)
     workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
     try:
-        world = World(scenario, workdir)
-        world.run(progress=progress or None)
-        server_time_s = max(world.env.now, scenario.duration_s)
-        extra = {
-            "edge_utilization": {
-                name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
-            },
-            "edge_energy_j": {
-                name: world.server_profiles[name].idle_power_w * server_time_s
-                + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
-                * q.busy_s
-                for name, q in world.servers.items()
-            },
-            "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
-            "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
-            "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
-            "sim_time_s": world.env.now,
-            "events": world.events(),
-        }
-        summary = summarise(workdir / "packets.parquet", world.group_facts, scenario.duration_s,
-                            scenario.deadline_ms / 1000.0, extra)
-        summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
-        world.task_run.add_metrics(summary, workdir / "packets.parquet", [g.name for g in scenario.devices])
+        variants = scenario.variants()
+        if variants[0][0] is None:
+            runs = [_simulate(scenario, None, workdir, progress)]
+            summary, facts = runs[0].summary, runs[0].facts
+        else:
+            runs = []
+            for k, (name, sc) in enumerate(variants):
+                part = workdir / f".variant-{k}"
+                part.mkdir()
+                try:
+                    runs.append(_simulate(sc, name, part, progress))
+                except CosimError as exc:
+                    raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
+            if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
+                os.replace(runs[0].packets, workdir / "packets.parquet")
+                summary, facts = {**runs[0].summary, "variants": {runs[0].name: runs[0].summary}}, runs[0].facts
+            else:
+                summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
         summary["wall_time_s"] = time.perf_counter() - wall0
         if outdir is None:
             return RunResult(summary, None)
@@ -82,16 +135,68 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None,
             "cosim_version": __version__,
             "python": platform.python_version(),
             "packages": _package_versions(),
-            "codecs": {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
-                       for spec, c in world.services.loaded().items()},
+            "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
+            "receiver_policy": summary["receiver_policy"],
         }
+        if runs[0].name is not None:
+            manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
+                                             "receiver_policy": r.policies} for r in runs}
+            for r in runs:
+                shutil.rmtree(r.packets.parent)
         write_json(workdir / "summary.json", summary)
         write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
+        plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures")
         publish(workdir, Path(outdir))
         return RunResult(summary, Path(outdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[dict, list[GroupFacts]]:
+    """The summary of a `compare:` run: each variant's summary under `variants`, and the overall metrics
+    pooled over every variant's records (a group's devices counted once per variant); the records of
+    every variant merged into `packets` (column `variant`)."""
+    _merge_records([r.packets for r in runs], packets)
+    facts = []
+    for gi, first in enumerate(runs[0].facts):  # variants keep the same groups (names and counts)
+        fs = [r.facts[gi] for r in runs]
+        facts.append(GroupFacts(
+            name=first.name, devices=sum(f.devices for f in fs),
+            sleep_mw=sum(f.sleep_mw for f in fs) / len(fs), battery_mwh=sum(f.battery_mwh for f in fs) / len(fs),
+            payload_bits=round(sum(f.payload_bits for f in fs) / len(fs))))
+    extras = [r.summary for r in runs]
+    extra = {
+        "edge_utilization": _pool([e["edge_utilization"] for e in extras], mean=True),
+        "edge_energy_j": _pool([e["edge_energy_j"] for e in extras]),
+        "collisions": _pool([e["collisions"] for e in extras]),
+        "decoder_calls": _pool([e["decoder_calls"] for e in extras]),
+        "decoder_cache_hits": _pool([e["decoder_cache_hits"] for e in extras]),
+        "sim_time_s": max(e["sim_time_s"] for e in extras),
+        "events": sum(e["events"] for e in extras),
+    }
+    summary = summarise(packets, facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
+    summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+    policies = {g.name: {r.policies[g.name] for r in runs} for g in facts}
+    _add_policies(summary, {g: p.pop() if len(p) == 1 else None for g, p in policies.items()})
+    summary["variants"] = {r.name: r.summary for r in runs}
+    return summary, facts
+
+
+def _merge_records(parts: list[Path], out: Path) -> None:
+    """Concatenate record files of one schema into `out`, one row group at a time."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(out, pq.read_schema(parts[0]), compression="zstd") as writer:
+        for part in parts:
+            pf = pq.ParquetFile(part)
+            for i in range(pf.num_row_groups):
+                writer.write_table(pf.read_row_group(i))
+
+
+def _pool(dicts: list[dict], mean: bool = False) -> dict:
+    """Per key, the sum (or mean) over the variants' values."""
+    keys = dict.fromkeys(k for d in dicts for k in d)
+    return {k: sum(d.get(k, 0) for d in dicts) / (len(dicts) if mean else 1) for k in keys}
 
 
 def _package_versions() -> dict[str, str]:

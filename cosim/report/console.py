@@ -8,7 +8,15 @@ def _fmt(value, spec: str = ".3g") -> str:
 
 
 def summary_rows(summary: dict) -> list[list[str]]:
-    """One row per group plus the total: the figures a user checks first (detection: mAP@0.5)."""
+    """One row per group plus the total: the figures a user checks first (detection: mAP@0.5). A
+    `compare:` run: the rows of each variant (`variant/group`, and `variant` for its total)."""
+    if "variants" in summary:
+        rows = []
+        for vname, vs in summary["variants"].items():
+            for row in summary_rows(vs)[-1 if len(vs["groups"]) == 1 else 0:]:
+                row[0] = vname if row[0] == "ALL" else f"{vname}/{row[0]}"
+                rows.append(row)
+        return rows
     first, second = ("map50", "delivered_map50") if "map50" in summary else ("accuracy", "delivered_accuracy")
     rows = []
     for name, m in [*summary["groups"].items(), ("ALL", summary)]:
@@ -27,7 +35,10 @@ HEADER = ["group", "inferences", "accuracy", "deliv.acc", "p50 ms", "p95 ms", "m
 
 def print_summary(summary: dict) -> None:
     """Print the table with aligned columns."""
-    header = HEADER if "map50" not in summary else ["group", "inferences", "mAP@.5", "deliv.mAP", *HEADER[4:]]
+    detection = "map50" in next(iter(summary.get("variants", {}).values()), summary)
+    header = HEADER if not detection else ["group", "inferences", "mAP@.5", "deliv.mAP", *HEADER[4:]]
+    if "variants" in summary:
+        header = ["variant/group", *header[1:]]
     rows = [header, *summary_rows(summary)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for k, row in enumerate(rows):
@@ -35,5 +46,8 @@ def print_summary(summary: dict) -> None:
         if k == 0:
             print("  ".join("-" * w for w in widths))
     util = ", ".join(f"{k} {v:.1%}" for k, v in summary["edge_utilization"].items())
+    if "variants" in summary:
+        util = "; ".join(f"{name}: " + ", ".join(f"{k} {v:.1%}" for k, v in vs["edge_utilization"].items())
+                         for name, vs in summary["variants"].items())
     print(f"edge utilisation: {util}; simulated {summary['sim_time_s']:.1f} s in "
           f"{summary['wall_time_s']:.1f} s wall, {summary['events']} events")

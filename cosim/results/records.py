@@ -28,7 +28,7 @@ COLUMNS = {
     "t_service_s": pa.float64(), "t_done_s": pa.float64(), "ber": pa.float64(), "ber_est": pa.float64(),
     "bit_errors": pa.int32(), "frames": pa.int16(), "tx_attempts": pa.int16(), "bits_on_air": pa.int32(),
     "sense_mj": pa.float64(), "compute_mj": pa.float64(), "tx_mj": pa.float64(), "rx_mj": pa.float64(),
-    "active_s": pa.float64(), "variant": pa.int8(),
+    "active_s": pa.float64(), "codec_variant": pa.int8(),
 }
 _ATTRS = tuple(name.removesuffix("_s") if name.startswith("t_") else name for name in COLUMNS)
 _ROW = operator.attrgetter(*_ATTRS)  # Inference -> tuple of the COLUMNS values
@@ -36,6 +36,8 @@ _ROW_DTYPE = np.dtype([(name, typ.to_pandas_dtype()) for name, typ in COLUMNS.it
 # Derived at flush from the columns above: edge queue wait (s, -1 when not served) and whether the
 # inference counts as right in `accuracy` (delivered, on time and the prediction equals the label).
 DERIVED = {"queue_wait_s": pa.float64(), "correct": pa.bool_()}
+# The `compare:` variant a record belongs to (its name; null in a run without variants).
+VARIANT = pa.dictionary(pa.int8(), pa.string())
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -57,14 +59,15 @@ class Recorder:
     """Collects finished inferences column by column and streams them to a Parquet file."""
 
     def __init__(self, path: Path, group_names: list[str], chunk_rows: int = 65_536,
-                 deadline_s: float = math.inf) -> None:
+                 deadline_s: float = math.inf, variant: str | None = None) -> None:
         self.path = Path(path)
+        self.variant = variant
         self.deadline_s = deadline_s
         self.group_names = group_names
         self.chunk_rows = chunk_rows
         self.rows: list[tuple] = []  # one tuple of COLUMNS values per inference
         self.count = 0
-        schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()))
+        schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()) + [("variant", VARIANT)])
         self.writer = pq.ParquetWriter(self.path, schema, compression="zstd")
         self.schema = schema
 
@@ -81,6 +84,9 @@ class Recorder:
         table = np.fromiter(rows, dtype=_ROW_DTYPE, count=len(rows))  # rows -> columns in C
         arrays = [pa.array(np.ascontiguousarray(table[name]), type=typ) for name, typ in COLUMNS.items()]
         arrays.extend(self._derived(dict(zip(COLUMNS, arrays, strict=True))))
+        arrays.append(pa.DictionaryArray.from_arrays(
+            pa.array(np.zeros(len(rows), dtype=np.int8), mask=np.full(len(rows), self.variant is None)),
+            pa.array([self.variant or ""], type=pa.string())))
         self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
         self.count += len(rows)
 
@@ -127,7 +133,8 @@ class _Tally:
         self.n = self.n_del = self.correct = self.correct_on_time = self.on_time = 0
         self.lost = dict.fromkeys(LOST_REASONS, 0)
         self.sums = dict.fromkeys(_SUMMED, 0.0)
-        self.ber_sum = 0.0
+        self.ber_sum = 0.0  # sum of delivered records' BER
+        self.attempt_ber_sum = 0.0  # sum over records of BER x frame attempts
         self.latency_s: list[np.ndarray] = []
 
     def add(self, cols: dict[str, np.ndarray], latency: np.ndarray, delivered: np.ndarray,
@@ -142,6 +149,8 @@ class _Tally:
         for c in _SUMMED:
             self.sums[c] += cols[c].sum()
         self.ber_sum += cols["ber"][delivered].sum()
+        # summed sorted: the result does not depend on the order the records were written in
+        self.attempt_ber_sum += float(np.sort(cols["ber"] * cols["tx_attempts"]).sum())
         self.latency_s.append(latency[delivered])
 
     def metrics(self, groups: list[GroupFacts], window_s: float, lat_ms: np.ndarray | None = None) -> dict:
@@ -181,7 +190,9 @@ class _Tally:
             "battery_life_days": (battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
             "bits_on_air_per_inference": per("bits_on_air"),
             "frames_per_inference": per("tx_attempts"),
-            "mean_ber": float(self.ber_sum / n_del) if n_del else None,
+            # the channel BER every frame attempt met (lost inferences too), and the delivered-only mean
+            "mean_ber": float(self.attempt_ber_sum / sums["tx_attempts"]) if sums["tx_attempts"] else None,
+            "delivered_mean_ber": float(self.ber_sum / n_del) if n_del else None,
         }
 
 
@@ -235,6 +246,7 @@ def summarise(
         for c in _SUMMED:
             overall.sums[c] += t.sums[c]
         overall.ber_sum += t.ber_sum
+        overall.attempt_ber_sum += t.attempt_ber_sum
     group_lat = [_latency_ms(t) for t in tallies]
     all_lat = group_lat[0] if len(group_lat) == 1 else np.concatenate(group_lat) if group_lat else np.empty(0)
     out = overall.metrics(groups, window_s, all_lat)

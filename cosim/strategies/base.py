@@ -79,6 +79,8 @@ class StrategySetup:
     # The receiver accepts a frame only if its payload is error-free (CRC over the payload). False for
     # SemanticNN: a frame whose header survived is accepted with its payload errors (the decoder's job).
     exact: bool = True
+    # The payload is useless unless bit-exact (a JPEG stream): receiver policy `deliver` is refused.
+    requires_exact: bool = False
     # Per-inference alternatives (adaptive codec variants; per-sample JPEG sizes), and the policy that
     # picks one from the latest BER estimate the gateway fed back (None before the first report) and
     # the sample id: `choose(ber_report, sample) -> index into variants`.

@@ -107,7 +107,7 @@ class Raw:
         levels, variant_of = np.unique(padded, return_inverse=True)
         variants = tuple(StrategySetup(
             payload_bits=8 * int(n), device_macs=0.0, edge_macs=float(meta.full_model_macs), arq=True,
-            max_retries=retries, evaluator_key=key, make_evaluator=make) for n in levels)
+            max_retries=retries, evaluator_key=key, make_evaluator=make, requires_exact=True) for n in levels)
         of_sample = variant_of.astype(np.int64).tolist()
         return dataclasses.replace(
             variants[0], payload_bits=round(8 * float(sizes.mean())), variants=variants,
