@@ -8,9 +8,9 @@ import torch
 
 from cosim.codec.checkpoint import load_codec
 from cosim.data import load_dataset
-from cosim.tasks.detection.evaluate import tally_of
 from cosim.errors import ScenarioError
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
+from cosim.tasks.detection.evaluate import tally_of
 
 torch.set_num_threads(1)
 CODEC = "builtin:shapes-det"
