@@ -28,8 +28,10 @@ COLUMNS = {
     "t_service_s": pa.float64(), "t_done_s": pa.float64(), "ber": pa.float64(), "ber_est": pa.float64(),
     "bit_errors": pa.int32(), "frames": pa.int16(), "tx_attempts": pa.int16(), "bits_on_air": pa.int32(),
     "sense_mj": pa.float64(), "compute_mj": pa.float64(), "tx_mj": pa.float64(), "rx_mj": pa.float64(),
-    "active_s": pa.float64(), "codec_variant": pa.int8(),
+    "wake_mj": pa.float64(), "rx_window_mj": pa.float64(), "cca_mj": pa.float64(), "setup_mj": pa.float64(),
+    "tail_mj": pa.float64(), "active_s": pa.float64(), "codec_variant": pa.int8(),
 }
+PHASE_COLUMNS = tuple(name for name in COLUMNS if name.endswith("_mj"))  # every per-inference energy phase
 _ATTRS = tuple(name.removesuffix("_s") if name.startswith("t_") else name for name in COLUMNS)
 _ROW = operator.attrgetter(*_ATTRS)  # Inference -> tuple of the COLUMNS values
 _ROW_DTYPE = np.dtype([(name, typ.to_pandas_dtype()) for name, typ in COLUMNS.items()])
@@ -112,13 +114,21 @@ class GroupFacts:
     name: str
     devices: int
     sleep_mw: float  # board + radio asleep, mW
-    battery_mwh: float  # battery energy per device, mWh
+    battery_mwh: float  # usable battery energy per device, mWh
     payload_bits: int
+    background_mw: tuple[tuple[str, float], ...] = ()  # protocol costs while asleep, by phase, mW
+    battery: object | None = None  # a BatteryProfile (self-discharge, shelf life), or None: ideal cell
+
+    def life_days(self, avg_power_mw: float) -> float | None:
+        """Battery life at `avg_power_mw`, days: the profile's (self-discharge, shelf life) or ideal."""
+        if self.battery is not None:
+            return self.battery.life_days(avg_power_mw)
+        return self.battery_mwh / avg_power_mw / 24.0 if avg_power_mw > 0 else None
 
 
 SUMMARY_COLUMNS = ("group", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber", "bits_on_air",
-                   "tx_attempts", "sense_mj", "compute_mj", "tx_mj", "rx_mj", "active_s")
-_SUMMED = ("sense_mj", "compute_mj", "tx_mj", "rx_mj", "active_s", "bits_on_air", "tx_attempts")
+                   "tx_attempts", *PHASE_COLUMNS, "active_s")
+_SUMMED = (*PHASE_COLUMNS, "active_s", "bits_on_air", "tx_attempts")
 SUMMARY_BATCH_ROWS = 1 << 18  # rows read back at a time
 
 
@@ -157,14 +167,22 @@ class _Tally:
         n, n_del, sums = self.n, self.n_del, self.sums
         if lat_ms is None:
             lat_ms = _latency_ms(self)
-        active_mj = float(sum(sums[c] for c in ("sense_mj", "compute_mj", "tx_mj", "rx_mj")))
+        active_mj = float(sum(sums[c] for c in PHASE_COLUMNS))
         devices = sum(g.devices for g in groups)
         device_time_s = devices * window_s
         asleep_s = max(0.0, device_time_s - float(sums["active_s"]))
-        sleep_mj = sum(g.sleep_mw * g.devices for g in groups) / max(devices, 1) * asleep_s
+        # continuous costs while asleep (stop mode, connection events, beacons, eDRX), by phase, device-mean
+        background: dict[str, float] = {"sleep": sum(g.sleep_mw * g.devices for g in groups)}
+        for g in groups:
+            for phase, mw in g.background_mw:
+                background[phase] = background.get(phase, 0.0) + mw * g.devices
+        background_mj = {k: v / max(devices, 1) * asleep_s for k, v in background.items()}
+        sleep_mj = sum(background_mj.values())
         total_mj = active_mj + sleep_mj
         avg_power_mw = total_mj / device_time_s if device_time_s else 0.0
-        battery_mwh = sum(g.battery_mwh * g.devices for g in groups) / max(devices, 1)
+        lives = [g.life_days(avg_power_mw) for g in groups]
+        life_days = (sum(d * g.devices for d, g in zip(lives, groups)) / max(devices, 1)
+                     if lives and all(d is not None for d in lives) else None)
 
         p50, p95, p99 = (float(v) for v in np.percentile(lat_ms, [50, 95, 99])) if len(lat_ms) else (None,) * 3
 
@@ -183,11 +201,11 @@ class _Tally:
             "deadline_miss_ratio": float(1.0 - self.on_time / n) if n else None,
             "device_energy_mj_per_inference": total_mj / n if n else None,
             "device_energy_mj_by_phase": {
-                "sense": per("sense_mj"), "compute": per("compute_mj"), "tx": per("tx_mj"), "rx": per("rx_mj"),
-                "sleep": sleep_mj / n if n else None,
+                **{c.removesuffix("_mj"): per(c) for c in PHASE_COLUMNS},
+                **{k: (mj / n if n else None) for k, mj in background_mj.items()},
             },
             "device_avg_power_mw": avg_power_mw,
-            "battery_life_days": (battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
+            "battery_life_days": life_days,
             "bits_on_air_per_inference": per("bits_on_air"),
             "frames_per_inference": per("tx_attempts"),
             # the channel BER every frame attempt met (lost inferences too), and the delivered-only mean
