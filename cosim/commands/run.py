@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cosim.commands.report import add_format_options, figure_format
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="simulate a scenario", description=__doc__)
@@ -17,6 +19,8 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true",
                    help="run even if the up-front estimate says it needs more memory or time than this "
                    "machine has")
+    p.add_argument("--report", action="store_true", help="also write OUTDIR/report.html (self-contained)")
+    add_format_options(p)
     p.set_defaults(func=run)
 
 
@@ -27,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from cosim.errors import CosimError
     from cosim.report.console import print_summary
 
+    form = figure_format(args)
     scenario, lines = load_checked(args.scenario, args.overrides, args.seed)
     check_budget(scenario, args.scenario, force=args.force)
     outdir = Path(args.out) if args.out else Path("out") / scenario.name
@@ -38,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     bars = None if args.quiet else _ProgressBars()
     try:
         with located(scenario, args.scenario, lines):
-            result = run_scenario(scenario, outdir, progress=bars)
+            result = run_scenario(scenario, outdir, progress=bars, figures=form)
     except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
         raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
     finally:
@@ -47,6 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
+    if args.report:
+        from cosim.report.html import report_format, write_report
+
+        path = write_report(outdir, report_format("svg" if form.fmt == "svg" else "png", args.dpi))
+        if not args.quiet:
+            print(f"report: {path}")
     return 0
 
 

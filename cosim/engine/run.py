@@ -92,9 +92,11 @@ def _add_policies(summary: dict, policies: dict[str, str | None]) -> None:
         summary["groups"][name]["receiver_policy"] = policy
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: Progress | None = None) -> RunResult:
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: Progress | None = None,
+                 figures=None) -> RunResult:
     """Simulate `scenario` (each `compare:` variant in its own World from the same seed); write outputs
-    atomically into `outdir` (if given); return the summary.
+    atomically into `outdir` (if given), figures in the `figures` FigureFormat (default PNG); return
+    the summary.
 
     `progress(label, sim_time_s, duration_s)` is called as each World advances (the command draws it).
     """
@@ -145,7 +147,8 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: Progr
                 shutil.rmtree(r.packets.parent)
         write_json(workdir / "summary.json", summary)
         write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures")
+        plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures",
+                             **({"form": figures} if figures is not None else {}))
         publish(workdir, Path(outdir))
         return RunResult(summary, Path(outdir))
     finally:
