@@ -6,7 +6,9 @@ Every field documents its unit and default; `cosim schema` prints the JSON Schem
 from __future__ import annotations
 
 import copy
+import os
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -14,11 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cosim.channel.processes import ChannelConfig
 from cosim.errors import ScenarioError
+from cosim.suggest import did_you_mean
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 from cosim.node.scheduling import DISCIPLINES, FifoConfig
 from cosim.tasks.base import DEFAULT_TASK, TASKS
 
 MAX_DEVICES = 1_000_000
+MAX_GROUPS = 32_767  # the records' `group` column is int16
+MAX_SERVERS = 1_024
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
 
 
@@ -33,7 +38,7 @@ class PeriodicWorkload(Strict):
 
     kind: Literal["periodic"] = "periodic"
     period_s: float = Field(gt=0, le=86_400 * 365, description="sensing period, s")
-    jitter_s: float = Field(0.0, ge=0, description="uniform jitter half-width, s (default 0)")
+    jitter_s: float = Field(0.0, ge=0, le=86_400 * 365, description="uniform jitter half-width, s (default 0)")
 
     @model_validator(mode="after")
     def _jitter_below_period(self) -> PeriodicWorkload:
@@ -78,7 +83,7 @@ class DiscPlacement(Strict):
 
     kind: Literal["disc"]
     radius_m: float = Field(gt=0, le=1e6, description="disc radius, m")
-    min_m: float = Field(1.0, gt=0, description="smallest distance, m (default 1)")
+    min_m: float = Field(1.0, gt=0, le=1e6, description="smallest distance, m (default 1)")
 
 
 class AreaPlacement(Strict):
@@ -90,7 +95,7 @@ class AreaPlacement(Strict):
     kind: Literal["area"]
     x_m: tuple[Coordinate, Coordinate] = Field(description="x range [min, max] on the site plan, m")
     y_m: tuple[Coordinate, Coordinate] = Field(description="y range [min, max] on the site plan, m")
-    min_m: float = Field(1.0, gt=0, description="smallest distance to a gateway, m (default 1)")
+    min_m: float = Field(1.0, gt=0, le=1e6, description="smallest distance to a gateway, m (default 1)")
 
     @model_validator(mode="after")
     def _ordered(self) -> AreaPlacement:
@@ -139,7 +144,7 @@ class StrategyOptions(Strict):
 class DeviceGroup(Strict):
     """A group of identical devices: board, radio, strategy, workload and placement."""
 
-    name: str = Field(description="group name, used in results")
+    name: str = Field(min_length=1, max_length=200, description="group name, used in results")
     count: int = Field(gt=0, le=MAX_DEVICES, description="number of devices")
     board: str = Field("stm32l476", description="board profile name or path (default stm32l476)")
     radio: str = Field("ble-1m", description="radio profile name or path (default ble-1m)")
@@ -182,7 +187,7 @@ class CsmaMedium(Strict):
     """Non-persistent CSMA: sense, back off a random time while busy; overlapping starts collide."""
 
     kind: Literal["csma"]
-    backoff_max_ms: float = Field(10.0, gt=0, description="largest random back-off, ms (default 10)")
+    backoff_max_ms: float = Field(10.0, gt=0, le=60_000, description="largest random back-off, ms (default 10)")
     max_attempts: int = Field(8, ge=1, le=64, description="carrier-sense attempts before a drop (default 8)")
 
 
@@ -217,7 +222,7 @@ BerEstimate = Annotated[OracleEstimate | PilotEstimate, Field(discriminator="kin
 class EdgeServer(Strict):
     """An edge server: profile, workers, batching, queue and the medium its gateway uses."""
 
-    name: str = Field("edge", description="server name")
+    name: str = Field("edge", min_length=1, max_length=200, description="server name")
     position_m: tuple[Coordinate, Coordinate] = Field(
         (0.0, 0.0), description="gateway position (x, y) on the site plan, m; used by `area` placements "
         "(default 0, 0)")
@@ -247,17 +252,21 @@ class Scenario(Strict):
     name: str = Field("scenario", description="scenario name")
     seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (default 0)")
     duration_s: float = Field(gt=0, le=86_400 * 365, description="simulated sensing time, s")
+    drain_limit_s: float = Field(
+        86_400.0, gt=0, le=86_400 * 365, description="longest simulated time after duration_s to finish the "
+        "inferences still in flight (backlogs, duty-cycle queues), s; those unfinished then are reported in "
+        "summary `drain` (default 86400)")
     dataset: str = Field("digits", description="data set the devices sense (default digits)")
     dataset_root: str | None = Field(None, description="directory of file-based data sets")
     task: Literal[tuple(TASKS.names())] = Field(  # type: ignore[valid-type]  # the registered tasks
         DEFAULT_TASK, description="what the codec infers: classification (accuracy) or detection "
         "(mAP; needs a detection codec and a data set with boxes), or a plug-in task")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
-    deadline_ms: float = Field(1000.0, gt=0, description="end-to-end deadline, ms (default 1000)")
+    deadline_ms: float = Field(1000.0, gt=0, le=86_400_000 * 365, description="end-to-end deadline, ms (default 1000)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
     codec_batch: int = Field(256, ge=1, le=65_536, description="decoder batch size, samples (default 256)")
-    devices: list[DeviceGroup] = Field(min_length=1)
-    edge: list[EdgeServer] = Field(min_length=1)
+    devices: list[DeviceGroup] = Field(min_length=1, max_length=MAX_GROUPS)
+    edge: list[EdgeServer] = Field(min_length=1, max_length=MAX_SERVERS)
     compare: list[CompareVariant] = Field(
         default_factory=list, max_length=64, description="alternatives to run side by side on the same "
         "devices (common random numbers): one World per variant from the same seed, each alone on its "
@@ -389,18 +398,41 @@ def validate_scenario(data: object, source: str, lines: dict | None = None) -> S
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        msg = err["msg"].removeprefix("Value error, ")
-        named = re.match(r"((?:devices|edge|compare)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
-        if not loc and named:  # a cross-field check names its field: use it for the line too
-            loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
-            msg = msg[named.end():]
-        field = _format_loc(loc) or "(top level)"
-        line = line_for(lines or {}, loc)
-        where = f"{source}:{line}" if line else source
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ScenarioError(f"{where}: {field}: {msg}{more}") from None
+        raise ScenarioError("; ".join(_describe(err, source, lines or {}) for err in exc.errors())) from None
+
+
+def _describe(err: dict, source: str, lines: dict) -> str:
+    """One validation error as `file:line: field: message` (an unknown key with a "did you mean")."""
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    msg = err["msg"].removeprefix("Value error, ")
+    named = re.match(r"((?:devices|edge|compare)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
+    if not loc and named:  # a cross-field check names its field: use it for the line too
+        loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
+        msg = msg[named.end():]
+    if err["type"] == "extra_forbidden" and loc:
+        msg += did_you_mean(loc[-1], _fields_at(loc[:-1]))
+    field = _format_loc(loc) or "(top level)"
+    line = line_for(lines, loc)
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {field}: {msg}"
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through lists, unions, Annotated, Optional)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _fields_at(loc: tuple) -> set[str]:
+    """Field names a mapping at `loc` in a scenario may have (all members of a union)."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        models = [m for model in models if part in model.model_fields
+                  for m in _models_in(model.model_fields[part].annotation)]
+    return {name for m in models for name in m.model_fields}
 
 
 def load_scenario(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:
@@ -423,7 +455,7 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     def fix(p: str | None) -> str | None:
         if p is None or p.startswith("builtin:") or Path(p).is_absolute():
             return p
-        candidate = base / p
+        candidate = Path(os.path.abspath(base / p))  # absolute: a manifest replays from any folder
         return str(candidate) if candidate.exists() else p
 
     def fix_channel(ch):

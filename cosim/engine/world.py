@@ -13,6 +13,7 @@ from cosim.channel.estimate import ber_from_pilot_errors
 from cosim.config.profiles import load_battery, load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
+from cosim.engine.ordering import InOrder
 from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
 from cosim.inference import Inference
@@ -53,8 +54,9 @@ class World:
         self.services = StrategyContext(scenario, self.dataset, load_codec)  # what strategies are handed
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
                                  deadline_s=scenario.deadline_ms / 1000.0, variant=variant)
+        self.in_order = InOrder(self.recorder.add)  # records in simulated end order (cosim.engine.ordering)
         # the task's sink for decoded inferences (detection: matched boxes, exact mAP tallies) and labels
-        self.task_run = get_task(scenario.task).engine_run(scenario, self.dataset, self.recorder.add)
+        self.task_run = get_task(scenario.task).engine_run(scenario, self.dataset, self.in_order.done)
         self.labels = self.task_run.labels
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
@@ -65,6 +67,7 @@ class World:
         self.server_profiles = {}
         self.media = {}
         self.stop_s = scenario.duration_s
+        self.drain_limit_reached = False
         self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
         self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
                           for g in scenario.devices]
@@ -93,7 +96,7 @@ class World:
                 self.media[s.name] = SharedChannel("aloha")
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
-                self._service_time(profile), self._on_served, self.recorder.add,
+                self._service_time(profile), self._on_served, self.in_order.lost,
                 s.discipline.make(tuple(g.name for g in sc.devices), sc.deadline_ms / 1000.0),
             )
 
@@ -113,7 +116,10 @@ class World:
         board = load_board(group.board)
         radio = load_radio(group.radio)
         strategy = get_strategy(group.strategy, field=f"{where}.strategy")
-        setup = strategy.setup(self.services, group.codec or sc.codec, group)
+        try:
+            setup = strategy.setup(self.services, group.codec or sc.codec, group)
+        except ValueError as exc:  # e.g. adaptive variants whose frames cannot hold the pilot bits
+            raise ScenarioError(f"{where}: {exc}") from None
         policy = receiver_policy(group, setup, where)
         self.receiver_policies[group.name] = policy
         variants = tuple(dataclasses.replace(v, exact=policy == "drop") for v in setup.all_variants())
@@ -168,7 +174,7 @@ class World:
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: ber_from_pilot_errors(k, pilot_bits),
-                deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
+                deliver=self.servers[server_cfg.name].submit, lose=self.in_order.lost, stop_s=self.stop_s,
                 choose_variant=setup.choose,
             )
             slots[server_of[i]] += 1
@@ -219,6 +225,7 @@ class World:
 
     # -- running ---------------------------------------------------------------------------------
     def _on_served(self, inf: Inference) -> None:
+        self.in_order.ended(inf)
         self.group_evaluator[inf.group][inf.codec_variant].submit(inf)
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
@@ -230,7 +237,11 @@ class World:
                 self.env.run(until=self.stop_s * k / steps)
                 if progress:
                     progress(self.env.now)
-            self.env.run()
+            limit_s = self.stop_s + self.scenario.drain_limit_s  # the drain is bounded (engine/run.py reports)
+            peek, step = self.env.peek, self.env.step
+            while peek() <= limit_s:
+                step()
+            self.drain_limit_reached = peek() != float("inf")
             for evaluator in self.evaluators.values():
                 evaluator.flush()
         self.recorder.close()

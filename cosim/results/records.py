@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import math
 import operator
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cosim.inference import DELIVERED, LOST_REASONS, Inference
+from cosim.io import atomic_write_text  # noqa: F401 - re-exported (one atomic-write helper: cosim.io)
 
 COLUMNS = {
     "device": pa.int32(), "group": pa.int16(), "sample": pa.int32(), "label": pa.int16(),
@@ -40,21 +39,6 @@ _ROW_DTYPE = np.dtype([(name, typ.to_pandas_dtype()) for name, typ in COLUMNS.it
 DERIVED = {"queue_wait_s": pa.float64(), "correct": pa.bool_()}
 # The `compare:` variant a record belongs to (its name; null in a run without variants).
 VARIANT = pa.dictionary(pa.int8(), pa.string())
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Recorder:
