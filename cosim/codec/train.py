@@ -400,7 +400,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
         xai=cfg.xai, task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal)
-    if cfg.xai_of == "loss" and cfg.task != "classification":
+    if cfg.xai_of == "loss" and not get_task(cfg.task).scalar_accuracy:
         raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
     model = SplitModel(codec_cfg)
     model.quantizer.sigma = cfg.sigma
