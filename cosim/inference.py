@@ -41,6 +41,7 @@ class Inference:
         "rx_window_mj",
         "sample",
         "sense_mj",
+        "server",
         "setup_mj",
         "t_arrive",
         "t_done",
@@ -86,3 +87,4 @@ class Inference:
         self.active_s = 0.0  # time the device was not asleep for this inference
         self.pred = -1
         self.codec_variant = 0  # index of the codec variant used (adaptive strategies; raw JPEG sizes)
+        self.server = -1  # edge server whose gateway received the first frame (-1: none did)

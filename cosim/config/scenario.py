@@ -141,6 +141,17 @@ class StrategyOptions(Strict):
         "builtin:<dataset>-b1, -b2, the group's codec, -b4)")
 
 
+class AdrSpreadingFactor(Strict):
+    """Each LoRa device takes the smallest SF its mean SNR supports with `margin_db` to spare (ADR's outcome)."""
+
+    kind: Literal["adr"]
+    margin_db: float = Field(10.0, ge=0, le=40, description="link margin above the SF's demodulator limit, "
+                             "dB (default 10, an assumption: network servers make it configurable)")
+
+
+LoraSf = Annotated[int, Field(ge=7, le=12)]
+
+
 class DeviceGroup(Strict):
     """A group of identical devices: board, radio, strategy, workload and placement."""
 
@@ -169,6 +180,9 @@ class DeviceGroup(Strict):
                                 "capacity, self-discharge, shelf life, pulse derating); overrides "
                                 "battery_mah and battery_v, which stay as an ideal-cell shortcut")
     sense: SenseModel = Field(default_factory=SenseModel)
+    lora_sf: tuple[LoraSf, ...] | AdrSpreadingFactor | None = Field(
+        None, description="LoRa spreading factor per device: a list (device i takes entry i mod length) or "
+        "{kind: adr}; each SF uses the shipped radio profile lora-sf<SF> (default: the group's radio)")
 
 
 class DedicatedMedium(Strict):
@@ -177,13 +191,23 @@ class DedicatedMedium(Strict):
     kind: Literal["dedicated"] = "dedicated"
 
 
-class AlohaMedium(Strict):
+class CaptureOption(Strict):
+    """The capture option of contention media (ALOHA, CSMA)."""
+
+    capture_db: float | None = Field(
+        None, ge=0, le=60, description="capture effect: a frame this many dB stronger (received SNR) than "
+        "every frame it overlaps survives, the others are lost (LoRaSim's pairwise rule without the preamble "
+        "condition); no default figure: set it from your radio's measured capture threshold (default: off, "
+        "any overlap loses both)")
+
+
+class AlohaMedium(CaptureOption):
     """Pure ALOHA: transmit at once; any overlap of two frames loses both."""
 
     kind: Literal["aloha"]
 
 
-class CsmaMedium(Strict):
+class CsmaMedium(CaptureOption):
     """Non-persistent CSMA: sense, back off a random time while busy; overlapping starts collide."""
 
     kind: Literal["csma"]
@@ -198,8 +222,26 @@ class TdmaMedium(Strict):
     slot_ms: float = Field(gt=0, le=60_000, description="slot length, ms (must hold one frame)")
 
 
+class LoraMedium(Strict):
+    """LoRa gateways: pure ALOHA access, LoRaSim reception (capture, quasi-orthogonal SFs); the gateways
+    of one `network` hear one air and an uplink is delivered if any of them decodes it.
+
+    Thresholds: `hw_profiles/reception/lora.yaml` (with sources)."""
+
+    kind: Literal["lora"]
+    capture: bool = Field(True, description="capture effect: a frame capture_db stronger survives an overlap "
+                          "that misses its preamble lock; false: any same-SF overlap loses both (default true)")
+    capture_db: float | None = Field(None, ge=0, le=60, description="capture threshold, dB (default: the "
+                                     "profile's 6 dB, Bor et al. 2016)")
+    sf_rejection: Literal["croce", "goursaud", "perfect"] = Field(
+        "croce", description="inter-SF rejection thresholds: croce (Croce et al. 2018), goursaud "
+        "(Goursaud & Gorce 2015) or perfect (orthogonal SFs, LoRaSim) (default croce)")
+    network: str = Field("lora", description="gateways with the same network name share one air "
+                         "(multi-gateway reception; default lora)")
+
+
 Medium = Annotated[
-    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium, Field(discriminator="kind")
+    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium | LoraMedium, Field(discriminator="kind")
 ]
 
 

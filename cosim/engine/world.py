@@ -13,12 +13,14 @@ from cosim.channel.estimate import ber_from_pilot_errors
 from cosim.config.profiles import load_battery, load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
+from cosim.engine.lora_links import device_radio, gateway_links, noise_dbm
 from cosim.engine.ordering import InOrder
 from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
 from cosim.inference import Inference
 from cosim.net.frames import fragment
-from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
+from cosim.net.medium import MediumContext, build_medium
+from cosim.net.medium.lora import load_rule
 from cosim.node.device import Device, LinkPlan
 from cosim.net.protocols import link_radio
 from cosim.node.energy import EnergyModel
@@ -72,6 +74,7 @@ class World:
         self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
                           for g in scenario.devices]
         self._build_servers()
+        self._queues = [self.servers[s.name] for s in scenario.edge]
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
 
@@ -79,21 +82,17 @@ class World:
     def _build_servers(self) -> None:
         sc = self.scenario
         attached = [0] * len(sc.edge)
+        shared: dict = {}  # state media of one network share (LoRa gateways hear one air)
         for servers, _ in self._attached:
             for k in servers:
                 attached[k] += 1
         for si, s in enumerate(sc.edge):
             profile = load_edge(s.profile)
             self.server_profiles[s.name] = profile
-            m = s.medium
-            if m.kind == "dedicated":
-                self.media[s.name] = DedicatedLink()
-            elif m.kind == "tdma":
-                self.media[s.name] = TdmaSchedule(m.slot_ms / 1000.0, max(attached[si], 1))
-            elif m.kind == "csma":
-                self.media[s.name] = SharedChannel("csma", m.backoff_max_ms / 1000.0, m.max_attempts)
-            else:
-                self.media[s.name] = SharedChannel("aloha")
+            try:
+                self.media[s.name] = build_medium(s.medium, MediumContext(si, s.name, attached[si], shared))
+            except ValueError as exc:
+                raise ScenarioError(f"edge.{si}.medium: {exc}") from None
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.in_order.lost,
@@ -159,10 +158,15 @@ class World:
             # every stream is keyed by the device's identity (group name, index): devices are independent,
             # and a `compare:` variant (same seed, same groups) sees the very same device
             who = ("channel", group.name, i) if channel.scope == "device" else ("gateway-channel", server_cfg.name)
-            link = channel.make_link(python_stream(sc.seed, *who), radio, float(distances[i]))
-            used = link_radio(radio, getattr(link, "mean_snr_db", None))  # NB-IoT: its coverage level's radio
-            if used is not radio:  # the same draws, the SNR gained by repetition combining
-                link = channel.make_link(python_stream(sc.seed, *who), used, float(distances[i]))
+
+            def make_link(r, channel=channel, who=who, i=i):
+                return channel.make_link(python_stream(sc.seed, *who), r, float(distances[i]))
+            link = make_link(radio)
+            medium = self.media[server_cfg.name]
+            radio_i, link = device_radio(group, radio, link, make_link, i, where, _snr_limits(medium))
+            used = link_radio(radio_i, getattr(link, "mean_snr_db", None))  # NB-IoT: its coverage level's radio
+            if used is not radio_i:  # the same draws, the SNR gained by repetition combining
+                link = make_link(used)
             plans = plans_for(server_of[i], used)
             pilot_bits = plans[0].pilot_bits
             sample_rng = python_stream(sc.seed, "samples", group.name, i)
@@ -174,11 +178,18 @@ class World:
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: ber_from_pilot_errors(k, pilot_bits),
-                deliver=self.servers[server_cfg.name].submit, lose=self.in_order.lost, stop_s=self.stop_s,
-                choose_variant=setup.choose,
+                deliver=self._submit, lose=self.in_order.lost, stop_s=self.stop_s,
+                choose_variant=setup.choose, server=server_of[i],
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
+            if hasattr(medium, "attach"):  # media that need each device's links to their gateways (LoRa)
+                xy = None if self._attached[gi].xy_m is None else self._attached[gi].xy_m[i]
+                links = gateway_links(sc, group, i, used, server_of[i], link, xy, medium.servers(), noise_dbm)
+                try:
+                    medium.attach(device.index, used, links)
+                except ValueError as exc:
+                    raise ScenarioError(f"{where}: {exc}") from None
 
     def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
         sc = self.scenario
@@ -187,11 +198,10 @@ class World:
             frames = fragment(setup.payload_bits, radio, pilot_bits)
         except ValueError as exc:
             raise ScenarioError(f"{where}: {exc}") from None
-        if isinstance(medium, TdmaSchedule) and max(frames.airtime_s) > medium.slot_s:
-            raise ScenarioError(
-                f"edge medium slot_ms={medium.slot_s * 1000:g} is shorter than a frame of "
-                f"{group.radio} ({max(frames.airtime_s) * 1000:.3f} ms) in {where}"
-            )
+        problem = getattr(medium, "check_frame", lambda _air: None)(max(frames.airtime_s))
+        if problem:
+            raise ScenarioError(f"edge medium {problem} of {group.radio} "
+                                f"({max(frames.airtime_s) * 1000:.3f} ms) in {where}")
         energy = EnergyModel.of(board, radio, group.sense, setup.arq)
         turnaround_s = radio.turnaround_us / 1e6
         return LinkPlan(
@@ -224,6 +234,10 @@ class World:
         )
 
     # -- running ---------------------------------------------------------------------------------
+    def _submit(self, inf: Inference) -> None:
+        """A received inference goes to the edge server whose gateway received it first."""
+        self._queues[inf.server].submit(inf)
+
     def _on_served(self, inf: Inference) -> None:
         self.in_order.ended(inf)
         self.group_evaluator[inf.group][inf.codec_variant].submit(inf)
@@ -250,3 +264,9 @@ class World:
         """Events the SimPy environment processed (its internal event counter)."""
         eid = getattr(self.env, "_eid", 0)  # an int in older SimPy, an itertools.count in 4.1
         return eid if isinstance(eid, int) else next(copy.copy(eid))
+
+
+def _snr_limits(medium) -> dict[int, float]:
+    """Demodulator SNR limit per LoRa SF: the LoRa medium's rule, else the shipped reception profile's."""
+    rule = getattr(getattr(medium, "air", None), "rule", None)
+    return (rule or load_rule()).snr_min_db

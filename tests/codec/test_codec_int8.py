@@ -95,7 +95,9 @@ def test_checkpoint_without_int8_scales_keeps_float_device(tmp_path):
     save_checkpoint(path, model)
     raw = torch.load(path, weights_only=True)
     del raw["state_dict"]["device_act_scales"]
-    from cosim.codec.checkpoint import weights_sha256
+    from cosim.codec.checkpoint import content_sha256, weights_sha256
     raw["weights_sha256"] = weights_sha256(raw["state_dict"])
+    raw["content_sha256"] = content_sha256(raw["weights_sha256"], raw["config"], raw["train_config"],
+                                           raw["metrics"])
     torch.save(raw, path)
     assert not load_codec(path).meta.device_int8
