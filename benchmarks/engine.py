@@ -104,8 +104,8 @@ def measure(devices: int, inferences: int) -> dict:
     n = world.recorder.count
     events = world.events()
     (evaluator,) = world.evaluators.values()
-    codec = world.codec(sc.codec)
-    payloads = world.encoded(sc.codec)
+    codec = world.services.codec(sc.codec)
+    payloads = world.services.encoded(sc.codec)
     rng = np.random.default_rng(0)
     order = rng.permutation(len(samples))  # arrival order is irrelevant to the floor; mix the batches
     decode_s, decode_cpu_s = decode_floor_s(codec, payloads, samples[order], ber[order], sc.codec_batch)

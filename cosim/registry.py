@@ -23,7 +23,9 @@ decorator is registered under the entry point's name.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Generic, TypeVar
@@ -103,7 +105,7 @@ class Registry(Generic[T]):
             for module in self._builtins:
                 importlib.import_module(module)
             if self.group:
-                for ep in metadata.entry_points(group=self.group):
+                for ep in _entry_points(tuple(sys.path)).get(self.group, ()):
                     self._load_entry_point(ep)
             self._loaded = True
         finally:
@@ -139,6 +141,26 @@ class Registry(Generic[T]):
         self._load()
         return [(n, self._entries[n]) for n in sorted(self._entries)]
 
+    def union(self, discriminator: str = "kind"):
+        """The pydantic discriminated union of every registered config model (built-ins and plug-ins).
+
+        Each model's `discriminator` field must default to the name it is registered under, so the
+        YAML name selects the class and a plug-in's model appears in the scenario schema.
+        """
+        from typing import Annotated, Union
+
+        from pydantic import Field
+
+        models = [obj for _, obj in self.items()]
+        for name, model in self.items():
+            field = getattr(model, "model_fields", {}).get(discriminator)
+            if field is None or field.default != name:
+                raise PluginError(f"{self.kind} '{name}' ({self._origin[name]}): its config model needs a "
+                                  f"field {discriminator}: Literal[{name!r}] = {name!r}")
+        if len(models) == 1:
+            return models[0]
+        return Annotated[Union[tuple(models)], Field(discriminator=discriminator)]  # noqa: UP007
+
     def __contains__(self, name: object) -> bool:
         self._load()
         return name in self._entries
@@ -152,6 +174,22 @@ class Registry(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {len(self._entries)} registered)"
+
+
+@functools.lru_cache(maxsize=4)
+def _entry_points(path: tuple[str, ...]) -> dict[str, tuple[metadata.EntryPoint, ...]]:
+    """Every installed distribution's entry points by group, read once per `sys.path` (one scan
+    serves all registries)."""
+    out: dict[str, list[metadata.EntryPoint]] = {}
+    seen: set[str] = set()
+    for dist in metadata.distributions():  # first on sys.path wins, as importlib.metadata does
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        for ep in dist.entry_points:
+            out.setdefault(ep.group, []).append(ep)
+    return {group: tuple(eps) for group, eps in out.items()}
 
 
 def _is_module(obj: object) -> bool:

@@ -88,14 +88,16 @@ def test_entry_point_plugin_loads_an_object_by_its_entry_name(on_sys_path):
     assert reg.get("fancy").__name__ == "Fancy"
 
 
+def _self_registering_plugin(root, group: str, name: str, entry: str) -> Registry:
+    """A registry `HUB["reg"]` of `group`, and a plug-in module whose class registers itself as `name`."""
+    HUB["reg"] = reg = Registry("widget", group=group)
+    body = f"from cosimplug_hub import HUB\n@HUB['reg'].register({name!r})\nclass Plugged:\n    pass\n"
+    _write_plugin(root, body, f"[{group}]\n{entry} = cosimplug_demo\n")
+    return reg
+
+
 def test_entry_point_module_registering_through_the_decorator(on_sys_path):
-    HUB["reg"] = reg = Registry("widget", group="cosim.testselfreg")
-    _write_plugin(on_sys_path, """\
-        from cosimplug_hub import HUB
-        @HUB["reg"].register("selfreg")
-        class SelfRegistered:
-            pass
-        """, "[cosim.testselfreg]\nanything = cosimplug_demo\n")
+    reg = _self_registering_plugin(on_sys_path, "cosim.testselfreg", "selfreg", entry="anything")
     assert reg.names() == ["selfreg"]
 
 
@@ -108,13 +110,7 @@ def test_broken_plugin_names_itself(on_sys_path):
 
 
 def test_plugin_clashing_with_a_builtin_name_is_an_error(on_sys_path):
-    HUB["reg"] = reg = Registry("widget", group="cosim.testclash")
-    _write_plugin(on_sys_path, """\
-        from cosimplug_hub import HUB
-        @HUB["reg"].register("taken")
-        class Impostor:
-            pass
-        """, "[cosim.testclash]\ntaken = cosimplug_demo\n")
+    reg = _self_registering_plugin(on_sys_path, "cosim.testclash", "taken", entry="taken")
     reg.add("taken", type("Original", (), {}))
     with pytest.raises(PluginError, match="widget 'taken' registered twice"):
         reg.names()

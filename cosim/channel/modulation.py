@@ -36,7 +36,91 @@ from collections.abc import Callable
 
 import numpy as np
 
-MODULATIONS = ("bpsk", "qpsk", "gfsk", "oqpsk-dsss", "lora", "ofdm-qpsk")
+from cosim.registry import Registry
+
+#: BER curves by modulation name (a radio profile's `modulation`); plug-ins: entry points `cosim.radios`.
+MODULATIONS: Registry[type[BerCurve]] = Registry("radio", builtins=("cosim.channel.modulation",
+                                                                    "cosim.channel.dbpsk"))
+
+
+class _Scalar:
+    """Plain-float maths for the hot path (~0.3-2 µs a call)."""
+
+    erfc, exp, sqrt = staticmethod(math.erfc), staticmethod(math.exp), staticmethod(math.sqrt)
+
+    @staticmethod
+    def clip(x: float, lo: float, hi: float) -> float:
+        return min(max(x, lo), hi)
+
+
+class _Vector:
+    """Array maths (numpy, scipy's erfc) for whole traces and curves."""
+
+    exp, sqrt, clip = staticmethod(np.exp), staticmethod(np.sqrt), staticmethod(np.clip)
+
+    @staticmethod
+    def erfc(x):
+        from scipy.special import erfc
+
+        return erfc(x)
+
+
+class BerCurve:
+    """One modulation's uncoded BER in AWGN: `ber(lin)` of the linear measured SNR, written once for
+    floats and arrays (`xp` is `_Scalar` or `_Vector`).
+
+    The constructor checks the radio parameters and sets `scale`, the factor turning the measured SNR
+    into the curve's native measure; the default is Eb/N0 = SNR·B/Rb (both given) or SNR itself (neither).
+    """
+
+    def __init__(self, bitrate_bps: float | None = None, noise_bandwidth_hz: float | None = None,
+                 sf: int | None = None, bw_hz: float | None = None) -> None:
+        self.scale = self.native_scale(bitrate_bps, noise_bandwidth_hz, sf, bw_hz)
+
+    def native_scale(self, bitrate_bps, noise_bandwidth_hz, sf, bw_hz) -> float:
+        if (bitrate_bps is None) != (noise_bandwidth_hz is None):
+            raise ValueError("give both bitrate_bps and noise_bandwidth_hz, or neither (snr_db is then Eb/N0)")
+        if bitrate_bps is None:
+            return 1.0
+        _positive(bitrate_bps=bitrate_bps, noise_bandwidth_hz=noise_bandwidth_hz)
+        return noise_bandwidth_hz / bitrate_bps
+
+    def ber(self, lin, xp):
+        """BER at linear measured SNR `lin` (float or array)."""
+        raise NotImplementedError
+
+
+@MODULATIONS.register("bpsk")
+class Bpsk(BerCurve):
+    """Coherent BPSK: 0.5 erfc(sqrt(Eb/N0))."""
+
+    def ber(self, lin, xp):
+        return 0.5 * xp.erfc(xp.sqrt(self.scale * lin))
+
+
+@MODULATIONS.register("qpsk")
+class Qpsk(Bpsk):
+    """Gray-coded QPSK: the same BER per bit as BPSK at equal Eb/N0."""
+
+
+@MODULATIONS.register("gfsk")
+class Gfsk(BerCurve):
+    """BLE GFSK as noncoherent BFSK: 0.5 exp(-Eb/N0 / 2)."""
+
+    def ber(self, lin, xp):
+        return 0.5 * xp.exp(-0.5 * self.scale * lin)
+
+
+@MODULATIONS.register("ofdm-qpsk")
+class OfdmQpsk(BerCurve):
+    """QPSK per OFDM subcarrier, Es/N0 = SNR in the occupied bandwidth: 0.5 erfc(sqrt(SNR / 2))."""
+
+    def native_scale(self, bitrate_bps, noise_bandwidth_hz, sf, bw_hz) -> float:
+        return 1.0
+
+    def ber(self, lin, xp):
+        return 0.5 * xp.erfc(xp.sqrt(0.5 * lin))
+
 
 _ANNEX_E_COEF = tuple(
     (k, (8.0 / 15.0) * (1.0 / 16.0) * (-1) ** k * math.comb(16, k), 20.0 * (1.0 / k - 1.0))
@@ -44,38 +128,42 @@ _ANNEX_E_COEF = tuple(
 )
 
 
-def _check_name(modulation: str) -> None:
-    if modulation not in MODULATIONS:
-        raise ValueError(f"unknown modulation {modulation!r}; known: {', '.join(MODULATIONS)}")
+@MODULATIONS.register("oqpsk-dsss")
+class OqpskDsss(BerCurve):
+    """IEEE 802.15.4 O-QPSK DSSS, Annex E: 16-ary orthogonal noncoherent detection; SINR = (Eb/N0) / 5."""
+
+    def native_scale(self, bitrate_bps, noise_bandwidth_hz, sf, bw_hz) -> float:
+        scale = super().native_scale(bitrate_bps, noise_bandwidth_hz, sf, bw_hz)
+        return scale / 5.0 if bitrate_bps is not None else 1.0
+
+    def ber(self, lin, xp):
+        s = self.scale * lin
+        total = 0.0
+        for _, c, e in _ANNEX_E_COEF:
+            total = total + c * xp.exp(e * s)
+        return xp.clip(total, 0.0, 0.5)
 
 
-def _native_scale(
-    modulation: str,
-    bitrate_bps: float | None,
-    noise_bandwidth_hz: float | None,
-    sf: int | None,
-    bw_hz: float | None,
-) -> float:
-    """Factor turning the linear measured SNR into the formula's native linear measure."""
-    _check_name(modulation)
-    if modulation == "lora":
+@MODULATIONS.register("lora")
+class Lora(BerCurve):
+    """LoRa CSS (Elshabrawy & Robert 2018): 0.5 Q(sqrt(2^(SF+1) SNR) - sqrt(1.386 SF + 1.154))."""
+
+    def native_scale(self, bitrate_bps, noise_bandwidth_hz, sf, bw_hz) -> float:
         if sf is None or not 5 <= int(sf) <= 12:
             raise ValueError(f"lora needs a spreading factor sf in 5..12, got {sf!r}")
+        self.a = math.sqrt(2.0 ** (int(sf) + 1))
+        self.off = math.sqrt(1.386 * int(sf) + 1.154)
         if noise_bandwidth_hz is None or bw_hz is None:
             return 1.0
         _positive(noise_bandwidth_hz=noise_bandwidth_hz, bw_hz=bw_hz)
         return noise_bandwidth_hz / bw_hz
-    if modulation == "ofdm-qpsk":
-        return 1.0
-    if (bitrate_bps is None) != (noise_bandwidth_hz is None):
-        raise ValueError("give both bitrate_bps and noise_bandwidth_hz, or neither (snr_db is then Eb/N0)")
-    scale = 1.0
-    if bitrate_bps is not None:
-        _positive(bitrate_bps=bitrate_bps, noise_bandwidth_hz=noise_bandwidth_hz)
-        scale = noise_bandwidth_hz / bitrate_bps
-    if modulation == "oqpsk-dsss":
-        return scale / 5.0 if bitrate_bps is not None else 1.0
-    return scale
+
+    def ber(self, lin, xp):
+        z = self.a * xp.sqrt(self.scale * lin) - self.off
+        return 0.25 * xp.erfc(z * _R2)
+
+
+_R2 = 1.0 / math.sqrt(2.0)
 
 
 def _positive(**values: float | None) -> None:
@@ -84,8 +172,11 @@ def _positive(**values: float | None) -> None:
             raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 
-def _lora_offset(sf: int) -> float:
-    return math.sqrt(1.386 * sf + 1.154)
+def ber_curve(modulation: str, **params) -> BerCurve:
+    """The registered curve of `modulation` with its radio parameters checked (ValueError if bad)."""
+    if modulation not in MODULATIONS:
+        raise ValueError(f"unknown modulation {modulation!r}; known: {', '.join(MODULATIONS)}")
+    return MODULATIONS.get(modulation)(**params)
 
 
 def ber_function(
@@ -96,39 +187,14 @@ def ber_function(
     sf: int | None = None,
     bw_hz: float | None = None,
 ) -> Callable[[float], float]:
-    """A scalar `snr_db -> ber` function (plain floats, ~0.3-2 µs a call) for hot paths.
+    """A scalar `snr_db -> ber` function (plain floats) for hot paths; parameters checked once here."""
+    curve = ber_curve(modulation, bitrate_bps=bitrate_bps, noise_bandwidth_hz=noise_bandwidth_hz, sf=sf,
+                      bw_hz=bw_hz)
+    ber, xp = curve.ber, _Scalar
 
-    Same formulas and parameters as `ber_from_snr_db`; the parameters are checked once here.
-    """
-    scale = _native_scale(modulation, bitrate_bps, noise_bandwidth_hz, sf, bw_hz)
-    erfc, exp, sqrt = math.erfc, math.exp, math.sqrt
+    def f(snr_db: float) -> float:
+        return ber(10.0 ** (0.1 * snr_db), xp)
 
-    if modulation in ("bpsk", "qpsk"):
-        def f(snr_db: float) -> float:
-            return 0.5 * erfc(sqrt(scale * 10.0 ** (0.1 * snr_db)))
-    elif modulation == "gfsk":
-        def f(snr_db: float) -> float:
-            return 0.5 * exp(-0.5 * scale * 10.0 ** (0.1 * snr_db))
-    elif modulation == "ofdm-qpsk":
-        def f(snr_db: float) -> float:
-            return 0.5 * erfc(sqrt(0.5 * 10.0 ** (0.1 * snr_db)))
-    elif modulation == "oqpsk-dsss":
-        coef = _ANNEX_E_COEF
-
-        def f(snr_db: float) -> float:
-            s = scale * 10.0 ** (0.1 * snr_db)
-            total = 0.0
-            for _, c, e in coef:
-                total += c * exp(e * s)
-            return min(max(total, 0.0), 0.5)
-    else:  # lora
-        a = math.sqrt(2.0 ** (int(sf) + 1))
-        off = _lora_offset(int(sf))
-        r2 = 1.0 / math.sqrt(2.0)
-
-        def f(snr_db: float) -> float:
-            z = a * sqrt(scale * 10.0 ** (0.1 * snr_db)) - off
-            return 0.25 * erfc(z * r2)
     return f
 
 
@@ -146,26 +212,10 @@ def ber_from_snr_db(
     Returns a float for a scalar input, else an array of the input's shape. Unknown modulation or
     missing LoRa `sf` → ValueError.
     """
-    from scipy.special import erfc
-
-    scale = _native_scale(modulation, bitrate_bps, noise_bandwidth_hz, sf, bw_hz)
+    curve = ber_curve(modulation, bitrate_bps=bitrate_bps, noise_bandwidth_hz=noise_bandwidth_hz, sf=sf,
+                      bw_hz=bw_hz)
     x = np.asarray(snr_db, dtype=np.float64)
-    lin = np.power(10.0, 0.1 * x)
-    if modulation in ("bpsk", "qpsk"):
-        out = 0.5 * erfc(np.sqrt(scale * lin))
-    elif modulation == "gfsk":
-        out = 0.5 * np.exp(-0.5 * scale * lin)
-    elif modulation == "ofdm-qpsk":
-        out = 0.5 * erfc(np.sqrt(0.5 * lin))
-    elif modulation == "oqpsk-dsss":
-        s = scale * lin
-        out = np.zeros_like(s)
-        for _, c, e in _ANNEX_E_COEF:
-            out += c * np.exp(e * s)
-        out = np.clip(out, 0.0, 0.5)
-    else:  # lora
-        z = math.sqrt(2.0 ** (int(sf) + 1)) * np.sqrt(scale * lin) - _lora_offset(int(sf))
-        out = 0.25 * erfc(z / math.sqrt(2.0))
+    out = np.asarray(curve.ber(np.power(10.0, 0.1 * x), _Vector), dtype=np.float64)
     return float(out) if out.ndim == 0 else out
 
 

@@ -1,4 +1,4 @@
-"""Recorded channel traces: CSV `time_s,ber` or `time_s,snr_db`, validated with file:line errors, cached.
+"""The trace channel: recorded CSV `time_s,ber` or `time_s,snr_db`, validated with file:line errors, cached.
 
 Blank lines and lines starting with `#` are skipped; the first other line is the header. Times must
 be finite and strictly increasing; BER values lie in [0, 0.5]; SNR values (dB) are finite.
@@ -6,13 +6,19 @@ be finite and strictly increasing; BER values lie in [0, 0.5]; SNR values (dB) a
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
+import random
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from cosim.channel.modulation import ber_from_snr_db
+from pydantic import Field, model_validator
+
+from cosim.channel.base import CHANNELS, Channel
+from cosim.channel.modulation import ber_from_snr_db, radio_ber_params
 from cosim.errors import ScenarioError
 
 HEADERS = {("time_s", "ber"): "ber", ("time_s", "snr_db"): "snr_db"}
@@ -132,3 +138,90 @@ def parse_trace(text: str, name: str = "<trace>") -> Trace:
     if not times:
         raise ScenarioError(f"{name}: trace has a header but no data rows")
     return Trace(name, column, tuple(times), tuple(values))
+
+
+class TraceLink:
+    """Piecewise-constant BER (and SNR) read from a trace, optionally looped and phase-shifted."""
+
+    __slots__ = ("bers", "hi_s", "i", "lo_s", "loop", "offset_s", "period_s", "snrs", "times")
+
+    def __init__(self, trace: Trace, bers: tuple[float, ...], loop: bool, offset_s: float) -> None:
+        self.times = trace.times_s
+        self.bers = bers
+        self.snrs = trace.values if trace.column == "snr_db" else None
+        self.loop = loop and len(trace.times_s) > 1
+        self.period_s = trace.period_s
+        self.offset_s = offset_s
+        self.i = 0
+        self.lo_s = -math.inf  # row i holds on [lo_s, hi_s)
+        self.hi_s = self.times[1] if len(self.times) > 1 else math.inf
+
+    def _index(self, t_s: float) -> int:
+        t0 = self.times[0]
+        if self.loop and t_s + self.offset_s >= t0:
+            t_s = t0 + math.fmod(t_s + self.offset_s - t0, self.period_s)
+        if self.lo_s <= t_s < self.hi_s:
+            return self.i
+        times = self.times
+        i = bisect.bisect_right(times, t_s) - 1
+        if i < 0:
+            i = 0
+            self.lo_s = -math.inf
+        else:
+            self.lo_s = times[i]
+        self.hi_s = times[i + 1] if i + 1 < len(times) else math.inf
+        self.i = i
+        return i
+
+    def ber_at(self, t_s: float) -> float:
+        return self.bers[self._index(t_s)]
+
+    def snr_db_at(self, t_s: float) -> float | None:
+        if self.snrs is None:
+            return None
+        return self.snrs[self._index(t_s)]
+
+
+@CHANNELS.register("trace")
+class TraceChannel(Channel):
+    """A recorded BER or SNR trace (CSV `time_s,ber` or `time_s,snr_db`), piecewise constant.
+
+    Row i holds from its time to the next row's; before the first row the first value holds. Without
+    `loop` the last value holds for ever; with `loop` the trace repeats with a period of its span plus
+    the last step (t_n - t_0 + t_n - t_{n-1}). SNR traces go through the radio's modulation curve.
+    """
+
+    kind: Literal["trace"] = "trace"
+    path: str = Field(description="CSV file, header `time_s,ber` or `time_s,snr_db` (relative: to the scenario)")
+    loop: bool = Field(False, description="repeat the trace after its end (default false)")
+    random_offset: bool = Field(
+        False, description="start each link at a uniform random point of the loop (needs loop; default false)")
+
+    @model_validator(mode="after")
+    def _offset_needs_loop(self) -> TraceChannel:
+        if self.random_offset and not self.loop:
+            raise ValueError("random_offset needs loop: true")
+        return self
+
+    def load(self) -> Trace:
+        """Read and validate the file (cached); ScenarioError naming file, line and column if bad."""
+        return load_trace(self.path)
+
+    def make_link(self, rng: random.Random, radio=None, distance_m: float = 0.0) -> TraceLink:
+        trace = self.load()
+        if trace.column == "ber":
+            bers = trace.values
+        else:
+            if radio is None:
+                raise ValueError(f"{self.path}: an snr_db trace needs a radio to turn SNR into BER")
+            params = radio_ber_params(radio)
+            bers = trace.bers_for(str(radio.modulation), tuple(sorted(params.items())))
+        offset = rng.random() * trace.period_s if self.random_offset and math.isfinite(trace.period_s) else 0.0
+        return TraceLink(trace, bers, self.loop, offset)
+
+    def stationary_ber(self) -> float:
+        """Time-average BER of a BER trace over one loop period (the last row for its last step)."""
+        trace = self.load()
+        if trace.column != "ber":
+            raise ValueError(f"{self.path}: stationary_ber needs a BER trace, this one holds snr_db")
+        return trace.time_average()

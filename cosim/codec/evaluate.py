@@ -52,7 +52,8 @@ def summarise(values: Sequence[float]) -> AccuracyStat:
     return AccuracyStat(mean=float(arr.mean()), ci95=ci, values=tuple(float(v) for v in arr))
 
 
-def _rng(seed: int, realisation: int, ber: float, stream: int) -> np.random.Generator:
+def error_rng(seed: int, realisation: int, ber: float, stream: int) -> np.random.Generator:
+    """The bit-error stream of one (seed, realisation, BER, stream): shared by every task's evaluation."""
     key = round(ber * 1e12)
     return np.random.default_rng(np.random.SeedSequence([seed, realisation, key, stream]))
 
@@ -62,7 +63,7 @@ def accuracy_under_errors(decode, payloads: np.ndarray, labels: np.ndarray, nbit
     """Accuracy of `decode(corrupted payloads, ber)` over `realisations` independent error draws."""
     accs = []
     for r in range(realisations if ber > 0 else 1):
-        rng = _rng(seed, r, ber, stream)
+        rng = error_rng(seed, r, ber, stream)
         corrupted, _ = flip_bits(payloads, ber, rng, nbits=nbits) if ber > 0 else (payloads, None)
         preds = np.concatenate([decode(corrupted[i:i + batch], ber) for i in range(0, len(labels), batch)])
         accs.append(float(np.mean(preds == labels)))
@@ -78,9 +79,12 @@ def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = 
     for a codec with an int8 device side, of the same codec with a float32 device side (same errors)."""
     if realisations < 1:
         raise ValueError("realisations must be at least 1")
-    if getattr(codec.meta, "task", "classification") != "classification":
-        raise ValueError(f"codec {codec.meta.name!r} is a {codec.meta.task} codec: evaluate it with "
-                         f"cosim.detection.evaluate.evaluate_detector")
+    from cosim.tasks.base import DEFAULT_TASK, get_task
+
+    task = getattr(codec.meta, "task", DEFAULT_TASK)
+    if not get_task(task).scalar_accuracy:
+        raise ValueError(f"codec {codec.meta.name!r} is a {task} codec: accuracy needs class predictions "
+                         f"(detection: cosim.tasks.detection.evaluate.evaluate_detector)")
     y = np.asarray(y, dtype=np.int64)
     payloads = codec.encode(x)
     sem = tuple(accuracy_under_errors(codec.decode_classify, payloads, y, codec.meta.payload_bits, b,
@@ -129,7 +133,7 @@ def evaluate_erasures(codec, x: np.ndarray, y: np.ndarray, frames: int, loss_pro
     for p in loss_probs:
         erased_acc, whole_acc = [], []
         for r in range(realisations):
-            rng = _rng(seed, r, p, stream=2)
+            rng = error_rng(seed, r, p, stream=2)
             lost = rng.random((len(y), frames)) < p
             mask = (lost.astype(np.float32) @ per_frame.astype(np.float32)) > 0
             preds = np.concatenate([codec.decode_classify(payloads[i:i + 256], 0.0, erased=mask[i:i + 256])

@@ -68,7 +68,7 @@ class CodecConfig:
     ber_aware: bool = True
     fal: bool = True
     xai: bool = True
-    task: str = "classification"  # or "detection": the tail ends in a grid head (`detector.py`)
+    task: str = "classification"  # a registered `cosim.tasks` name: the tail ends in that task's head
     erasures: bool = False  # trained with erased frames (`erasure.py`): decode partial payloads
 
 
@@ -265,13 +265,10 @@ class SplitModel(nn.Module):
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
         self.config = config
-        if config.task == "detection":
-            from cosim.codec.detector import build_detector
-            self.backbone = build_detector(config.backbone, config.image_shape, config.num_classes)
-        elif config.task == "classification":
-            self.backbone = build_backbone(config.backbone, config.image_shape, config.num_classes)
-        else:
-            raise ValueError(f"unknown task {config.task!r} (classification or detection)")
+        from cosim.tasks.base import get_task
+
+        self.backbone = get_task(config.task).build_network(config.backbone, config.image_shape,
+                                                            config.num_classes)
         stem_shape = self.stem_shape()
         stem_channels, stem_h, stem_w = stem_shape
         k = config.kernel

@@ -6,8 +6,8 @@ does; older checkpoints encode with the float32 stem and encoder.
 Also the uncompressed model (`classify_full`) and the bit-exact int8 split baseline (`split_int8`,
 `classify_split_int8`: the same stem features as uint8, per-tensor scale, decoded byte for byte).
 
-A detection codec (`config.task == "detection"`) has the same interface; its "predictions" are a 1-D
-object array of per-image `cosim.codec.detector.Detections` instead of class indices.
+Every task (`config.task`, a `cosim.tasks` name) has the same interface; its task turns head outputs
+into predictions: class indices, or a 1-D object array of per-image `Detections` for detection.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from cosim.codec.erasure import ERASED_VALUE
 from cosim.codec.int8 import Int8Device
 from cosim.codec.model import CodecConfig, SplitModel, channel_state
 from cosim.codec.quantize import pack_symbols, payload_bytes, unpack_symbols
+from cosim.tasks.base import get_task
 
 ENCODE_CHUNK = 512
 
@@ -117,6 +118,7 @@ class Codec:
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.config: CodecConfig = model.config
+        self._task = get_task(self.config.task)
         self.metrics = dict(metrics or {})
         self.train_config = dict(train_config or {})
         self.meta = _measure(self.model, self.config, name, sha256, weights_sha256)
@@ -178,13 +180,11 @@ class Codec:
     # -- uncompressed and bit-exact baselines --------------------------------------------------
     def classify_full(self, x: np.ndarray) -> np.ndarray:
         """Predictions int64 (N,) of the uncompressed backbone (local / raw strategies)."""
-        if self.config.task == "detection":
-            x = self._images(x)
-            with torch.inference_mode():
-                parts = [self._predict(self.model.backbone(torch.from_numpy(x[i:i + ENCODE_CHUNK])))
-                         for i in range(0, x.shape[0], ENCODE_CHUNK)]
-            return np.concatenate(parts) if parts else np.empty(0, dtype=object)
-        return self._batched(self._images(x), lambda xb: self.model.backbone(xb).argmax(1))
+        x = self._images(x)
+        with torch.inference_mode():
+            parts = [self._predict(self.model.backbone(torch.from_numpy(x[i:i + ENCODE_CHUNK])))
+                     for i in range(0, x.shape[0], ENCODE_CHUNK)]
+        return np.concatenate(parts) if parts else self._predict_empty()
 
     def split_int8(self, x: np.ndarray) -> np.ndarray:
         """Stem features of x as uint8 bytes (N, prod(split_feature_shape)): round(f / scale), clipped."""
@@ -209,14 +209,13 @@ class Codec:
 
     # -- helpers -----------------------------------------------------------------------------
     def _predict(self, out: torch.Tensor) -> np.ndarray:
-        """Class indices int64 (B,) from logits, or a detector's per-image `Detections` (object array)."""
-        if self.config.task != "detection":
-            return out.argmax(1).numpy().astype(np.int64)
-        from cosim.codec.detector import as_object_array, decode
+        """The task's predictions (B,) from head outputs: class indices int64, a detector's `Detections`."""
+        return self._task.predict(out, self.config)
 
-        _, height, width = self.config.image_shape
-        dets = decode(out, self.config.num_classes, height / out.shape[-2], (height, width))
-        return as_object_array(dets)
+    def _predict_empty(self) -> np.ndarray:
+        """No predictions, with the task's dtype."""
+        with torch.inference_mode():
+            return self._predict(self.model.backbone(torch.zeros(1, *self.config.image_shape)))[:0]
 
     def _images(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)

@@ -18,7 +18,7 @@ each stage); small shift augmentation. The centres learn at 1e-4 (the authors' r
 bit-flip FAL, they merge into two groups and the codec degenerates to one bit per symbol. Through the
 ResNet-8 tail a task-stage rate of 1e-2 kills the decoder (constant output): use `stage2_lr=1e-3`.
 
-`task="detection"` trains the grid detector of `detector.py` on the data set's boxes with the same
+`task="detection"` trains the grid detector of `cosim.tasks.detection.model` on the data set's boxes with the same
 recipe: its detection loss replaces cross-entropy, flips/transposes replace shifts, and the XAI term
 attributes the true classes' scores at the objects' centre cells.
 """
@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from cosim.codec import xai
 from cosim.codec.model import CodecConfig, SplitModel, channel_state, snr_db_to_ber
 from cosim.codec.quantize import bits_to_indices, indices_to_bits
+from cosim.tasks.base import get_task
 
 CALIBRATION_SAMPLES = 2048  # training images that set the int8 device side's activation ranges
 Progress = Callable[[str, int, int, float], None]  # (stage, steps done, steps total, last loss)
@@ -399,7 +400,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
         xai=cfg.xai, task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal)
-    if cfg.xai_of == "loss" and cfg.task != "classification":
+    if cfg.xai_of == "loss" and not get_task(cfg.task).scalar_accuracy:
         raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
     model = SplitModel(codec_cfg)
     model.quantizer.sigma = cfg.sigma
@@ -428,33 +429,13 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
     calibrate_device_int8(model, x)
     with torch.no_grad():
         xt = torch.from_numpy(np.array(data.x_test, dtype=np.float32))
-        if cfg.task == "detection":
-            from cosim.detection.evaluate import detector_map50
-            acc = detector_map50(model, xt, data.boxes_test)
-        else:
-            acc = float((model.backbone(xt).argmax(1).numpy() == data.y_test).mean())
+        acc = get_task(cfg.task).test_score(model, xt, data)
     return TrainResult(model=model, config=cfg, backbone_test_accuracy=acc)
 
 
 def _make_task(cfg: TrainConfig, data, model: SplitModel, x: torch.Tensor, y: torch.Tensor):
-    """The training task: classification, or detection (targets on the head's grid; needs boxes)."""
-    from cosim.errors import DataError
-
-    if cfg.task == "classification":
-        return ClassificationTask(x, y)
-    if cfg.task != "detection":
-        raise ValueError(f"unknown task {cfg.task!r} (classification or detection)")
-    if data.boxes_train is None:
-        raise DataError(f"data set {data.name!r} has no boxes: task detection needs one with boxes (shapes)")
-    from cosim.codec.detector import DetectionTask
-
-    boxes = data.boxes_train[:len(x)]
-    with torch.no_grad():
-        was = model.backbone.training
-        model.backbone.eval()
-        grid = model.backbone(torch.zeros(1, *data.image_shape)).shape[-1]
-        model.backbone.train(was)
-    return DetectionTask(x, boxes, data.num_classes, grid, data.image_shape[-1] / grid)
+    """The training task of `cfg.task` (classification; detection: targets on the head's grid)."""
+    return get_task(cfg.task).training(data, model, x, y)
 
 
 def config_dict(cfg: TrainConfig) -> dict:

@@ -97,6 +97,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from cosim.codec.evaluate import evaluate_codec
     from cosim.data import load_dataset
     from cosim.errors import CosimError
+    from cosim.tasks.base import get_task
 
     if args.realisations < 1:
         raise CosimError("--realisations must be at least 1")
@@ -105,7 +106,7 @@ def run_eval(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     codec = load_codec(args.ckpt)
     data = load_dataset(codec.meta.dataset, root=args.root)
-    if codec.meta.task == "detection":
+    if not get_task(codec.meta.task).scalar_accuracy:  # detection: mAP per BER instead of accuracy
         return _eval_detection(args, codec, data)
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
                         seed=args.seed, int8=not args.no_baseline)
@@ -199,7 +200,7 @@ def detection_report(codec, ev) -> dict:
 
 def _eval_detection(args: argparse.Namespace, codec, data) -> int:
     """`codec eval` of a detection codec: mAP@0.5 and mAP@0.5:0.95 per BER."""
-    from cosim.detection.evaluate import evaluate_detector
+    from cosim.tasks.detection.evaluate import evaluate_detector
     from cosim.errors import CosimError
 
     if data.boxes_test is None:

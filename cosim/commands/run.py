@@ -100,12 +100,16 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(1)
+    bars = None if args.quiet else _ProgressBars()
     try:
         with located(scenario, args.scenario, lines):
-            result = run_scenario(scenario, outdir, progress=not args.quiet, force_outdir=args.force_outdir,
+            result = run_scenario(scenario, outdir, progress=bars, force_outdir=args.force_outdir,
                                   figures=form)
     except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
         raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
+    finally:
+        if bars is not None:
+            bars.close()
     if not args.quiet:
         print_summary(result.summary)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
@@ -118,3 +122,24 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"report: {path}")
     return 0
+
+
+class _ProgressBars:
+    """The engine's progress callback: one tqdm bar in simulated seconds per World (compare variant)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, label: str, now_s: float, duration_s: float) -> None:
+        if self.bar is None or self.bar.desc != label:
+            self.close()
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=round(duration_s, 3), unit="sim-s", desc=label,
+                            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
+        self.bar.update(now_s - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -10,6 +10,8 @@ from pathlib import Path
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `train` command."""
+    from cosim.tasks.base import DEFAULT_TASK, TASKS
+
     p = subparsers.add_parser("train", help="train a SemanticNN codec and write a checkpoint",
                               description="Pre-train the backbone, freeze it, then train encoder, "
                               "quantizer and BER-aware decoder with Feature-augmentation Learning.")
@@ -19,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backbone-weights", default=None, metavar="FILE",
                    help="torchvision state dict (.pth) for resnet18/resnet50/mobilenet_v2, read with "
                    "torch.load(weights_only=True); with --pretrain-epochs 0 the backbone is used as given")
-    p.add_argument("--task", choices=("classification", "detection"), default="classification",
+    p.add_argument("--task", choices=TASKS.names(), default=DEFAULT_TASK,
                    help="classification (default) or detection (a grid detector on the data set's boxes)")
     p.add_argument("--bits", type=int, default=3, choices=(1, 2, 3, 4), help="bits per symbol (default 3)")
     p.add_argument("--channels", type=int, default=8, help="encoder output channels (default 8)")
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from cosim.codec.service import Codec
     from cosim.codec.train import TrainConfig, train_codec, with_preset
     from cosim.data import load_dataset
-    from cosim.errors import CosimError
+    from cosim.errors import CosimError, DataError
+    from cosim.tasks.base import get_task
 
     check_options(args)
     torch.set_num_threads(max(1, args.threads))
@@ -98,12 +101,15 @@ def run(args: argparse.Namespace) -> int:
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
         backbone_weights=args.backbone_weights, root=args.root, recipe=args.recipe,
         single_stage=args.single_stage, erasure_frames=args.erasure_frames)
-    if args.preset == "authors" and args.task != "classification":
+    task = get_task(args.task)
+    if args.preset == "authors" and not task.scalar_accuracy:
         raise CosimError("--preset authors is defined for --task classification only")
     cfg = with_preset(cfg, args.preset)
     data = load_dataset(cfg.dataset, root=cfg.root)  # fail early (DataError) before any work
-    if cfg.task == "detection" and data.boxes_train is None:
-        raise CosimError(f"--task detection: data set {data.name!r} has no boxes (use shapes)")
+    try:
+        task.check_data(data)
+    except DataError as exc:
+        raise CosimError(f"--task {cfg.task}: {exc}") from None
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int, loss: float) -> None:
@@ -126,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     seconds = time.perf_counter() - start
     codec = Codec(result.model, name=cfg.name)
-    if cfg.task == "detection":
+    if not task.scalar_accuracy:  # detection: mAP per BER instead of accuracy
         return _finish_detection(args, cfg, result, codec, data, seconds)
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=(0.0, 1e-2, 0.1), realisations=3,
                         seed=cfg.seed, int8=False)
@@ -196,7 +202,7 @@ def _save_and_report(args, cfg, result, codec, seconds: float, metrics: dict, me
 
 def _finish_detection(args: argparse.Namespace, cfg, result, codec, data, seconds: float) -> int:
     """Evaluate a trained detector briefly (mAP per BER), save it and print the figures."""
-    from cosim.detection.evaluate import evaluate_detector
+    from cosim.tasks.detection.evaluate import evaluate_detector
 
     ev = evaluate_detector(codec, data.x_test, data.boxes_test, bers=(0.0, 1e-2, 0.1), realisations=3,
                            seed=cfg.seed, int8=False)

@@ -10,7 +10,7 @@ import os
 import re
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -18,6 +18,8 @@ from cosim.channel.processes import ChannelConfig
 from cosim.errors import ScenarioError
 from cosim.suggest import did_you_mean
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
+from cosim.node.scheduling import DISCIPLINES, FifoConfig
+from cosim.tasks.base import DEFAULT_TASK, TASKS
 
 MAX_DEVICES = 1_000_000
 MAX_GROUPS = 32_767  # the records' `group` column is int16
@@ -273,6 +275,9 @@ class EdgeServer(Strict):
     queue_limit: int = Field(10_000, ge=1, le=10_000_000, description="queued inferences before drops")
     medium: Medium = Field(default_factory=DedicatedMedium)
     channel: ChannelConfig | None = Field(None, description="channel of devices attached here")
+    discipline: DISCIPLINES.union() = Field(  # type: ignore[valid-type]
+        default_factory=FifoConfig, description="order in which waiting inferences are served: fifo "
+        "(default), edf (earliest deadline first) or priority (per device group)")
 
 
 class CompareVariant(Strict):
@@ -295,9 +300,9 @@ class Scenario(Strict):
         "summary `drain` (default 86400)")
     dataset: str = Field("digits", description="data set the devices sense (default digits)")
     dataset_root: str | None = Field(None, description="directory of file-based data sets")
-    task: Literal["classification", "detection"] = Field(
-        "classification", description="what the codec infers: classification (accuracy) or detection "
-        "(mAP; needs a detection codec and a data set with boxes)")
+    task: Literal[tuple(TASKS.names())] = Field(  # type: ignore[valid-type]  # the registered tasks
+        DEFAULT_TASK, description="what the codec infers: classification (accuracy) or detection "
+        "(mAP; needs a detection codec and a data set with boxes), or a plug-in task")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
     deadline_ms: float = Field(1000.0, gt=0, le=86_400_000 * 365, description="end-to-end deadline, ms (default 1000)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
@@ -319,6 +324,11 @@ class Scenario(Strict):
             raise ValueError("device group names must be unique")
         if sum(g.count for g in self.devices) > MAX_DEVICES:
             raise ValueError(f"more than {MAX_DEVICES} devices in total")
+        for i, s in enumerate(self.edge):
+            try:
+                s.discipline.make(tuple(groups), self.deadline_ms / 1000.0)
+            except ValueError as exc:
+                raise ValueError(f"edge.{i}.discipline.{exc}") from None
         for i, g in enumerate(self.devices):
             if g.server == "nearest":
                 if g.placement.kind != "area":
@@ -395,10 +405,30 @@ def _format_loc(loc: tuple) -> str:
     return ".".join(str(p) for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
 
 
-_UNION_TAGS = {
-    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma", "lora",
-    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace", "adr",
-}
+def _union_tags(model: type[BaseModel], seen: set | None = None) -> set[str]:
+    """Every `kind` tag of the discriminated unions reachable from `model`'s fields (pydantic puts the
+    tag in an error's location; field paths shown to users leave it out)."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return set()
+    seen.add(model)
+    tags: set[str] = set()
+    for field in model.model_fields.values():
+        for sub in _models_in(field.annotation):
+            kind = sub.model_fields.get("kind")
+            if kind is not None:
+                tags.update(a for a in get_args(kind.annotation) if isinstance(a, str))
+            tags |= _union_tags(sub, seen)
+    return tags
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+_UNION_TAGS = _union_tags(Scenario)
 
 
 def validate_scenario(data: object, source: str, lines: dict | None = None) -> Scenario:

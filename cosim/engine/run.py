@@ -8,6 +8,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,24 +43,17 @@ class _Simulated:
     codecs: dict[str, dict]
 
 
-def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: bool) -> _Simulated:
+Progress = Callable[[str, float, float], None]  # (label, simulated s so far, simulated s in all)
+
+
+def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: Progress | None) -> _Simulated:
     """Build and run one World into `workdir`; summarise its records."""
     world = World(scenario, workdir, variant)
     log.info("run %s: %d devices in %d groups, %d edge servers, %g s simulated", scenario.name,
              len(world.devices), len(scenario.devices), len(scenario.edge), scenario.duration_s)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        desc = scenario.name if variant is None else f"{scenario.name}/{variant}"
-        bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=desc,
-                   bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
-
-        def tick(now: float) -> None:
-            bar.update(now - bar.n)
-    world.run(progress=tick if bar else None)
-    if bar:
-        bar.close()
+    label = scenario.name if variant is None else f"{scenario.name}/{variant}"
+    world.run(progress=None if progress is None else
+              (lambda now: progress(label, now, scenario.duration_s)))
     log.info("run %s: simulated to t=%.3f s, %d events", scenario.name, world.env.now, world.events())
     server_time_s = max(world.env.now, scenario.duration_s)
     extra = {
@@ -83,10 +77,8 @@ def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: 
     summary = summarise(packets, world.group_facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
     summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
     _add_policies(summary, world.receiver_policies)
-    if world.detections is not None:
-        from cosim.detection.engine import add_detection_metrics
-        add_detection_metrics(summary, world.detections, packets, [g.name for g in scenario.devices])
-    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None)} for spec, c in world._codecs.items()}
+    world.task_run.add_metrics(summary, packets, [g.name for g in scenario.devices])
+    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None)} for spec, c in world.services.loaded().items()}
     return _Simulated(variant, scenario, summary, world.group_facts, packets, dict(world.receiver_policies),
                       codecs)
 
@@ -110,7 +102,7 @@ def _drain_report(scenario: Scenario, world: World) -> dict:
     return {"limit_s": scenario.drain_limit_s, "limit_reached": bool(reached), "unfinished": int(unfinished)}
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: Progress | None = None,
                  force_outdir: bool = False, figures=None) -> RunResult:
     """Simulate `scenario` (each `compare:` variant in its own World from the same seed); publish the
     outputs atomically into `outdir` (if given), figures in the `figures` FigureFormat (default PNG);
@@ -118,6 +110,7 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
 
     An `outdir` holding files cosim did not write is refused before anything runs (`force_outdir`:
     write beside them); the earlier run in `outdir` stays complete until the new one replaces it.
+    `progress(label, sim_time_s, duration_s)` is called as each World advances (the command draws it).
     """
     if outdir is None:
         with tempfile.TemporaryDirectory(prefix="cosim-run-") as tmp:
@@ -135,7 +128,7 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
     return RunResult(summary, outdir)
 
 
-def _run_variants(scenario: Scenario, workdir: Path, progress: bool
+def _run_variants(scenario: Scenario, workdir: Path, progress: Progress | None
                   ) -> tuple[dict, list[_Simulated], list[GroupFacts]]:
     """Run the scenario (or each of its `compare:` variants) into `workdir`: summary, runs, group facts."""
     wall0 = time.perf_counter()

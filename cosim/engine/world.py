@@ -7,9 +7,9 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import simpy
 
+from cosim.channel.estimate import ber_from_pilot_errors
 from cosim.config.profiles import load_battery, load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
@@ -27,7 +27,8 @@ from cosim.node.energy import EnergyModel
 from cosim.node.edge import EdgeQueue
 from cosim.results.records import GroupFacts, Recorder
 from cosim.rng import numpy_stream, python_stream
-from cosim.strategies.base import get_strategy
+from cosim.strategies.base import StrategyContext, get_strategy
+from cosim.tasks.base import get_task
 
 
 def receiver_policy(group: DeviceGroup, setup, where: str) -> str:
@@ -51,19 +52,14 @@ class World:
         self.scenario = scenario
         self.env = simpy.Environment()
         self.dataset = load_dataset(scenario.dataset, scenario.dataset_root)
-        self.labels = self.dataset.y_test.astype(np.int64).tolist()
-        self.n_samples = len(self.labels)
-        self._load_codec = load_codec
-        self._codecs: dict[str, object] = {}
-        self._encoded: dict[str, np.ndarray] = {}
-        self._cache: dict[tuple, object] = {}
+        self.n_samples = len(self.dataset.y_test)
+        self.services = StrategyContext(scenario, self.dataset, load_codec)  # what strategies are handed
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
                                  deadline_s=scenario.deadline_ms / 1000.0, variant=variant)
         self.in_order = InOrder(self.recorder.add)  # records in simulated end order (cosim.engine.ordering)
-        self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
-        if scenario.task == "detection":
-            from cosim.detection.engine import detection_setup
-            self.detections, self.labels = detection_setup(scenario, self.dataset, self.in_order.done)
+        # the task's sink for decoded inferences (detection: matched boxes, exact mAP tallies) and labels
+        self.task_run = get_task(scenario.task).engine_run(scenario, self.dataset, self.in_order.done)
+        self.labels = self.task_run.labels
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
@@ -81,35 +77,6 @@ class World:
         self._queues = [self.servers[s.name] for s in scenario.edge]
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
-
-    # -- what strategies may ask -----------------------------------------------------------------
-    def codec(self, spec: str):
-        """The codec at `spec`, loaded once."""
-        if spec not in self._codecs:
-            self._codecs[spec] = self._load_codec(spec)
-            meta = self._codecs[spec].meta
-            if getattr(meta, "dataset", self.dataset.name) != self.dataset.name:
-                raise ScenarioError(
-                    f"codec {spec!r} was trained on {meta.dataset!r}, but the scenario senses "
-                    f"{self.dataset.name!r}"
-                )
-            if getattr(meta, "task", "classification") != self.scenario.task:
-                raise ScenarioError(f"codec {spec!r} is a {meta.task} codec, but the scenario's task is "
-                                    f"{self.scenario.task}")
-        return self._codecs[spec]
-
-    def encoded(self, spec: str) -> np.ndarray:
-        """The codec's packed payload of every test sample (the encoder is deterministic)."""
-        if spec not in self._encoded:
-            self._encoded[spec] = self.codec(spec).encode(self.dataset.x_test)
-        return self._encoded[spec]
-
-    def cached(self, key: tuple, make: Callable[[], object]) -> object:
-        """`make()` computed once per World for `key` (per-sample tables strategies derive from the
-        data set and codecs, e.g. int8 split features, 8-bit pixels, JPEG sizes), shared by groups."""
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
 
     # -- assembly --------------------------------------------------------------------------------
     def _build_servers(self) -> None:
@@ -129,6 +96,7 @@ class World:
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.in_order.lost,
+                s.discipline.make(tuple(g.name for g in sc.devices), sc.deadline_ms / 1000.0),
             )
 
     def _service_time(self, profile) -> Callable[[list[Inference]], float]:
@@ -146,12 +114,9 @@ class World:
         where = f"devices.{gi}"
         board = load_board(group.board)
         radio = load_radio(group.radio)
+        strategy = get_strategy(group.strategy, field=f"{where}.strategy")
         try:
-            strategy = get_strategy(group.strategy)
-        except KeyError as exc:
-            raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
-        try:
-            setup = strategy.setup(self, group.codec or sc.codec, group)
+            setup = strategy.setup(self.services, group.codec or sc.codec, group)
         except ValueError as exc:  # e.g. adaptive variants whose frames cannot hold the pilot bits
             raise ScenarioError(f"{where}: {exc}") from None
         policy = receiver_policy(group, setup, where)
@@ -172,8 +137,7 @@ class World:
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
-                sink = self.detections.add if self.detections else self.in_order.done
-                self.evaluators[v.evaluator_key] = v.make_evaluator(sink, sc.codec_batch)
+                self.evaluators[v.evaluator_key] = v.make_evaluator(self.task_run.add, sc.codec_batch)
         self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
         battery = load_battery(group.battery) if group.battery else None
         self.group_facts.append(GroupFacts(
@@ -213,7 +177,7 @@ class World:
                 next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", group.name, i)),
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
-                estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
+                estimate_ber=lambda ber, k, pilot_bits=pilot_bits: ber_from_pilot_errors(k, pilot_bits),
                 deliver=self._submit, lose=self.in_order.lost, stop_s=self.stop_s,
                 choose_variant=setup.choose, server=server_of[i],
             )

@@ -1,4 +1,4 @@
-"""An edge server: bounded FIFO queue, parallel workers, batching by size or wait.
+"""An edge server: bounded queue (FIFO or another discipline), parallel workers, batching by size or wait.
 
 Callback-driven (no process per request): an arrival, a batch start and a batch end cost one event
 each at most, so queueing stays cheap at fleet scale.
@@ -6,16 +6,20 @@ each at most, so queueing stays cheap at fleet scale.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 
 import simpy
 
 from cosim.inference import LOST_QUEUE, Inference
+from cosim.node.scheduling import Discipline, Fifo
 
 
 class EdgeQueue:
-    """Batches inferences for `workers` workers; a batch takes `service_time_s(batch)` seconds."""
+    """Batches inferences for `workers` workers; a batch takes `service_time_s(batch)` seconds.
+
+    `discipline` orders the waiting inferences (default FIFO); a batch starts when `max_batch` wait or
+    the longest-waiting one has waited `max_wait_s`.
+    """
 
     def __init__(
         self,
@@ -27,6 +31,7 @@ class EdgeQueue:
         service_time_s: Callable[[list[Inference]], float],
         done: Callable[[Inference], None],
         dropped: Callable[[Inference], None],
+        discipline: Discipline | None = None,
     ) -> None:
         self.env = env
         self.idle = workers
@@ -37,7 +42,7 @@ class EdgeQueue:
         self.service_time_s = service_time_s
         self.done = done
         self.dropped = dropped
-        self.queue: deque[Inference] = deque()
+        self.queue: Discipline = Fifo() if discipline is None else discipline
         self.timer_armed = False
         self.busy_s = 0.0
         self.batches = 0
@@ -49,23 +54,22 @@ class EdgeQueue:
             inf.lost = LOST_QUEUE
             self.dropped(inf)
             return
-        self.queue.append(inf)
+        self.queue.put(inf)
         self._dispatch()
 
     def _dispatch(self) -> None:
         now = self.env.now
         queue = self.queue
         while self.idle and queue:
-            if len(queue) < self.max_batch and now < queue[0].t_arrive + self.max_wait_s:
-                if not self.timer_armed:
-                    self.timer_armed = True
-                    ev = self.env.timeout(queue[0].t_arrive + self.max_wait_s - now)
-                    ev.callbacks.append(self._on_timer)
-                return
-            n = min(len(queue), self.max_batch)
-            batch = [queue.popleft() for _ in range(n)]
-            for inf in batch:
-                inf.t_service = now
+            if len(queue) < self.max_batch:
+                oldest_s = queue.oldest_arrival_s()
+                if now < oldest_s + self.max_wait_s:
+                    if not self.timer_armed:
+                        self.timer_armed = True
+                        ev = self.env.timeout(oldest_s + self.max_wait_s - now)
+                        ev.callbacks.append(self._on_timer)
+                    return
+            batch = queue.take(min(len(queue), self.max_batch), now)
             service_s = self.service_time_s(batch)
             self.idle -= 1
             self.busy_s += service_s

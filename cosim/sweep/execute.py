@@ -318,7 +318,7 @@ def simulate_summary(scenario: Scenario) -> dict:
     """The default simulation: run the engine without writing files and return its summary."""
     from cosim.engine.run import run_scenario
 
-    return run_scenario(scenario, None, progress=False).summary
+    return run_scenario(scenario, None).summary
 
 
 def run_one(key: str, scenario: Scenario,

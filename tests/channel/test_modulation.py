@@ -133,7 +133,7 @@ def test_inverse_round_trip():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="known: bpsk, qpsk"):
+    with pytest.raises(ValueError, match="known: bpsk, dbpsk, gfsk"):
         ber_from_snr_db("8psk", 1.0)
     with pytest.raises(ValueError, match="both"):
         ber_from_snr_db("bpsk", 1.0, bitrate_bps=1e6)
@@ -150,3 +150,10 @@ def test_radio_params():
     p = radio_ber_params(Radio())
     assert p == {"bitrate_bps": 5469.0, "noise_bandwidth_hz": 125e3, "sf": 7, "bw_hz": 125e3}
     assert ber_from_snr_db("lora", -7.0, **p) == ber_from_snr_db("lora", -7.0, sf=7)
+
+
+def test_dbpsk_is_half_exp_of_ebn0():
+    for ebn0_db_ in (0.0, 5.0, 9.0):
+        g = 10 ** (ebn0_db_ / 10)
+        assert ber_from_snr_db("dbpsk", ebn0_db_) == pytest.approx(0.5 * math.exp(-g), rel=1e-12)
+        assert ber_function("dbpsk")(ebn0_db_) == pytest.approx(0.5 * math.exp(-g), rel=1e-12)

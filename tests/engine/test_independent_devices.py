@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
-from test_world_theory import run, scenario
+from test_world_theory import scenario
 
 from cosim.codec.checkpoint import load_codec
 from cosim.config.profiles import load_radio
@@ -22,7 +22,7 @@ torch.set_num_threads(1)
 GE = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 1e-2, "mean_good_s": 1.0, "mean_bad_s": 0.5}
 
 
-def test_two_groups_on_one_aloha_gateway_contend_as_one_load_of_independent_devices(tmp_path):
+def test_two_groups_on_one_aloha_gateway_contend_as_one_load_of_independent_devices(tmp_path, simulate):
     """Pure ALOHA, one frame per inference, no ARQ: P(success) = exp(-2G) for the combined offered load G
     (frames per frame time) of both groups. Devices sharing streams would collide every time (0.000)."""
     plan = fragment(load_codec("builtin:digits").meta.payload_bits, load_radio("ble-1m"))
@@ -36,7 +36,7 @@ def test_two_groups_on_one_aloha_gateway_contend_as_one_load_of_independent_devi
                        dict(g, name="b", count=counts[1], board="stm32u575",
                             workload={"kind": "poisson", "rate_hz": rate_hz})]
     data["edge"][0]["medium"] = {"kind": "aloha"}
-    summary, _ = run(data, tmp_path)
+    summary, _ = simulate(data, tmp_path)
     n = summary["inferences"]
     g_offered = n * airtime_s / 20.0  # the load actually offered (Poisson count over the window)
     assert abs(g_offered - load) < 0.02
@@ -89,10 +89,10 @@ def test_gateway_scope_snr_shares_fading_and_keeps_each_path_loss(tmp_path):
     assert np.ptp(snrs[0]) > 10.0  # and the fading does vary
 
 
-def test_no_device_senses_at_t0_first_times_uniform_over_the_first_period(tmp_path):
+def test_no_device_senses_at_t0_first_times_uniform_over_the_first_period(tmp_path, simulate):
     data = scenario(duration_s=2.5)
     data["devices"][0].update(count=400, workload={"kind": "periodic", "period_s": 2.0, "jitter_s": 0.5})
-    _, c = run(data, tmp_path)
+    _, c = simulate(data, tmp_path)
     first = np.array([c["t_sense_s"][c["device"] == d].min() for d in np.unique(c["device"])])
     assert len(first) == 400 and first.min() > 0.0
     assert stats.kstest(first, "uniform", args=(0.0, 2.0)).pvalue > 1e-3
@@ -102,14 +102,14 @@ def test_no_device_senses_at_t0_first_times_uniform_over_the_first_period(tmp_pa
     assert len(gap) > 50 and gap.min() >= 1.5 - 1e-9 and gap.max() <= 2.5 + 1e-9
 
 
-def test_mean_ber_over_every_attempt_is_the_stationary_gilbert_elliott_ber(tmp_path):
+def test_mean_ber_over_every_attempt_is_the_stationary_gilbert_elliott_ber(tmp_path, simulate):
     """Frames go out at times independent of the channel (no ARQ), so the mean BER over every attempt is
     the channel's time average; devices are independent, so the spread of their means gives the interval.
     Delivered frames are biased to the good state (headers hit in the bad one)."""
     data = scenario(duration_s=100.0)
     data["devices"][0]["count"] = 100
     data["edge"][0]["channel"] = GE
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     stationary = (1e-4 * 1.0 + 1e-2 * 0.5) / 1.5
     w = c["tx_attempts"].astype(np.float64)
     assert summary["mean_ber"] == pytest.approx(float((c["ber"] * w).sum() / w.sum()), rel=1e-9)

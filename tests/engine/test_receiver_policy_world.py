@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from test_world_theory import run, scenario
+from test_world_theory import scenario
 
 from cosim.codec.checkpoint import load_codec
 from cosim.config.profiles import load_radio
@@ -44,14 +44,14 @@ def test_a_strategy_that_needs_exact_bits_refuses_deliver(tmp_path):
         World(validate_scenario(data, "test"), tmp_path)
 
 
-def test_drop_without_arq_loses_exactly_the_frames_whose_payload_fails(tmp_path):
+def test_drop_without_arq_loses_exactly_the_frames_whose_payload_fails(tmp_path, simulate):
     """One frame per inference at constant BER p: P(header hit) = 1-(1-p)^H; P(payload CRC failure)
     = (1-p)^H (1-(1-p)^B); the delivered rest are error-free. The policy is in the summary."""
     p = 2e-3
     data = scenario(duration_s=30.0)
     data["devices"][0].update(count=60, receiver_policy="drop")
     data["edge"][0]["channel"] = {"kind": "constant", "ber": p}
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     plan = fragment(load_codec("builtin:digits").meta.payload_bits, load_radio("ble-1m"))
     assert plan.n_frames == 1
     h, b = plan.header_bits, plan.payload_bits[0]

@@ -6,14 +6,11 @@ import math
 import pathlib
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 import torch
 
 from cosim.net.frames import fragment
 from cosim.config.profiles import load_board, load_edge, load_radio
-from cosim.config.scenario import validate_scenario
-from cosim.engine.run import run_scenario
 
 torch.set_num_threads(1)
 
@@ -31,12 +28,6 @@ def scenario(**over) -> dict:
     return base
 
 
-def run(data: dict, tmp_path, name="out"):
-    sc = validate_scenario(data, "test")
-    res = run_scenario(sc, tmp_path / name)
-    table = pq.read_table(tmp_path / name / "packets.parquet")
-    cols = {c: table.column(c).to_numpy() for c in table.column_names}
-    return res.summary, cols
 
 
 def within(observed: float, expected: float, n: int, sigmas: float = 4.5) -> bool:
@@ -44,11 +35,11 @@ def within(observed: float, expected: float, n: int, sigmas: float = 4.5) -> boo
     return abs(observed - expected) <= sigmas * sd + 1e-9
 
 
-def test_frame_losses_and_payload_errors_follow_1_minus_1_minus_p_to_the_n(tmp_path):
+def test_frame_losses_and_payload_errors_follow_1_minus_1_minus_p_to_the_n(tmp_path, simulate):
     p = 3e-3
     data = scenario()
     data["edge"][0]["channel"] = {"kind": "constant", "ber": p}
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     from cosim.codec.checkpoint import load_codec
 
     plan = fragment(load_codec("builtin:digits").meta.payload_bits, load_radio("ble-1m"))
@@ -63,33 +54,39 @@ def test_frame_losses_and_payload_errors_follow_1_minus_1_minus_p_to_the_n(tmp_p
     assert within(err_rate, 1 - (1 - p) ** payload_bits, int(delivered.sum()))
 
 
-def test_gilbert_elliott_time_average_ber(tmp_path):
+def test_gilbert_elliott_time_average_ber(tmp_path, simulate):
     ch = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 1e-2, "mean_good_s": 1.0, "mean_bad_s": 0.5}
     data = scenario(duration_s=100.0)
     data["devices"][0]["count"] = 100
     data["edge"][0]["channel"] = ch
-    _, c = run(data, tmp_path)
+    _, c = simulate(data, tmp_path)
     stationary = (1e-4 * 1.0 + 1e-2 * 0.5) / 1.5
     assert abs(c["ber"].mean() - stationary) / stationary < 0.08
 
 
-def test_edge_queue_mean_wait_is_pollaczek_khinchine(tmp_path):
-    """Poisson arrivals (many slow devices merged), deterministic service, batches of one: M/D/1."""
+def _slow_edge(tmp_path) -> tuple[str, float]:
+    """(path of an rpi5 profile slowed to ~20 ms per digits sample, that service time, s)."""
     profile = (pathlib.Path(load_edge("rpi5").path).read_text()
                .replace("value: 0.2\n", "value: 20.0\n", 1).replace("value: 16.7\n", "value: 0.001\n", 1))
     (tmp_path / "slow-edge.yaml").write_text(profile)
     edge = load_edge(str(tmp_path / "slow-edge.yaml"))
-    data = scenario(duration_s=1500.0)
     from cosim.codec.checkpoint import load_codec
 
     macs = load_codec("builtin:digits").meta.edge_macs
     service = edge.batch_t0_ms / 1000 + edge.batch_t1_ms / 1000 * macs / edge.reference_macs
     assert 0.019 < service < 0.021
+    return str(tmp_path / "slow-edge.yaml"), service
+
+
+def test_edge_queue_mean_wait_is_pollaczek_khinchine(tmp_path, simulate):
+    """Poisson arrivals (many slow devices merged), deterministic service, batches of one: M/D/1."""
+    path, service = _slow_edge(tmp_path)
+    data = scenario(duration_s=1500.0)
     rho, devices = 0.7, 300
     data["devices"][0]["count"] = devices
     data["devices"][0]["workload"] = {"kind": "poisson", "rate_hz": rho / service / devices}
-    data["edge"][0].update(profile=str(tmp_path / "slow-edge.yaml"), max_batch=1, max_wait_ms=0)
-    summary, c = run(data, tmp_path)
+    data["edge"][0].update(profile=path, max_batch=1, max_wait_ms=0)
+    summary, c = simulate(data, tmp_path)
     wait = c["t_service_s"] - c["t_arrive_s"]
     theory = rho * service / (2 * (1 - rho))
     assert len(wait) > 40_000
@@ -97,11 +94,32 @@ def test_edge_queue_mean_wait_is_pollaczek_khinchine(tmp_path):
     assert abs(summary["edge_utilization"]["e"] - rho) < 0.03
 
 
-def test_energy_is_v_times_i_times_t_and_latency_adds_up(tmp_path):
+def test_priority_discipline_waits_follow_cobham(tmp_path, simulate):
+    """Two Poisson classes, deterministic service S, non-preemptive priority (M/D/1, Cobham): with
+    W0 = lambda S^2 / 2, the high class waits W0 / (1 - rho_h), the low one W0 / ((1 - rho_h)(1 - rho))."""
+    path, service = _slow_edge(tmp_path)
+    rho_h, rho_l, devices = 0.3, 0.4, 150
+    data = scenario(duration_s=1500.0)
+    group = data["devices"][0]
+    data["devices"] = [
+        {**group, "name": name, "count": devices, "workload": {"kind": "poisson", "rate_hz": r / service / devices}}
+        for name, r in (("urgent", rho_h), ("bulk", rho_l))]
+    data["edge"][0].update(profile=path, max_batch=1, max_wait_ms=0,
+                           discipline={"kind": "priority", "priorities": {"urgent": 0, "bulk": 1}})
+    _, c = simulate(data, tmp_path)
+    wait = c["t_service_s"] - c["t_arrive_s"]
+    rho = rho_h + rho_l
+    w0 = rho * service / 2  # lambda E[S^2] / 2 with lambda = rho / S
+    for gi, name, theory in ((0, "urgent", w0 / (1 - rho_h)), (1, "bulk", w0 / ((1 - rho_h) * (1 - rho)))):
+        mean = wait[c["group"] == gi].mean()
+        assert abs(mean - theory) / theory < 0.08, (name, mean, theory)
+
+
+def test_energy_is_v_times_i_times_t_and_latency_adds_up(tmp_path, simulate):
     data = scenario(duration_s=20.0)
     data["devices"][0].update(count=1, workload={"kind": "periodic", "period_s": 2.0})
     data["edge"][0].update(max_batch=1, max_wait_ms=0)
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     from cosim.codec.checkpoint import load_codec
 
     meta = load_codec("builtin:digits").meta
@@ -135,11 +153,11 @@ def test_energy_is_v_times_i_times_t_and_latency_adds_up(tmp_path):
     assert math.isclose(g["battery_life_days"], days, rel_tol=1e-9)
 
 
-def test_lora_duty_cycle_spaces_transmissions(tmp_path):
+def test_lora_duty_cycle_spaces_transmissions(tmp_path, simulate):
     data = scenario(duration_s=600.0)
     data["devices"][0].update(count=1, radio="lora-sf12", workload={"kind": "periodic", "period_s": 5.0})
     data["edge"][0].update(max_batch=1, max_wait_ms=0)
-    _, c = run(data, tmp_path)
+    _, c = simulate(data, tmp_path)
     radio = load_radio("lora-sf12")
     start = c["t_arrive_s"]  # one frame per inference: arrival = start + airtime
     gaps = np.diff(np.sort(start))
@@ -147,13 +165,13 @@ def test_lora_duty_cycle_spaces_transmissions(tmp_path):
     assert gaps.min() >= air / radio.duty_cycle - 1e-6
 
 
-def test_same_seed_same_outputs_whatever_the_codec_batch(tmp_path):
+def test_same_seed_same_outputs_whatever_the_codec_batch(tmp_path, simulate):
     data = scenario()
     data["edge"][0]["channel"] = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 2e-2,
                                   "mean_good_s": 2.0, "mean_bad_s": 1.0}
-    s1, c1 = run(data, tmp_path, "a")
+    s1, c1 = simulate(data, tmp_path, "a")
     data["codec_batch"] = 17
-    s2, c2 = run(data, tmp_path, "b")
+    s2, c2 = simulate(data, tmp_path, "b")
     o1, o2 = np.lexsort((c1["t_sense_s"], c1["device"])), np.lexsort((c2["t_sense_s"], c2["device"]))
     for k in c1:
         assert np.array_equal(c1[k][o1], c2[k][o2]), k
@@ -164,14 +182,14 @@ def test_same_seed_same_outputs_whatever_the_codec_batch(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["aloha", "csma", "tdma"])
-def test_shared_media_run_and_account(tmp_path, kind):
+def test_shared_media_run_and_account(tmp_path, kind, simulate):
     data = scenario(duration_s=20.0)
     medium = {"kind": kind}
     if kind == "tdma":
         medium["slot_ms"] = 5.0
     data["edge"][0]["medium"] = medium
     data["devices"][0]["workload"] = {"kind": "poisson", "rate_hz": 20.0}
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     assert summary["inferences"] == len(c["lost"]) > 0
     if kind == "aloha":
         assert summary["lost"]["collision"] > 0
@@ -179,7 +197,7 @@ def test_shared_media_run_and_account(tmp_path, kind):
         assert summary["lost"]["collision"] == 0
 
 
-def test_run_accuracy_at_constant_ber_agrees_with_codec_eval(tmp_path):
+def test_run_accuracy_at_constant_ber_agrees_with_codec_eval(tmp_path, simulate):
     """The engine decodes exactly what `cosim codec eval` decodes: same accuracy at BER p."""
     from cosim.codec.checkpoint import load_codec
     from cosim.codec.evaluate import evaluate_codec
@@ -189,7 +207,7 @@ def test_run_accuracy_at_constant_ber_agrees_with_codec_eval(tmp_path):
     data = scenario(duration_s=60.0)
     data["devices"][0]["count"] = 100
     data["edge"][0]["channel"] = {"kind": "constant", "ber": p}
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     delivered = c["lost"] == 0
     n = int(delivered.sum())
     assert n > 1000

@@ -5,11 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
-import pyarrow.parquet as pq
 
 from cosim.config.scenario import validate_scenario
-from cosim.engine.run import run_scenario
 from cosim.engine.world import World
 
 
@@ -34,12 +31,6 @@ def scenario(groups: list[dict], channel: dict | None = None, duration_s: float 
     return data
 
 
-def run(data: dict, tmp_path: Path, name: str = "out") -> tuple[dict, dict[str, np.ndarray]]:
-    """Run a scenario dict; return its summary and its per-inference columns."""
-    sc = validate_scenario(data, "test")
-    res = run_scenario(sc, tmp_path / name)
-    table = pq.read_table(tmp_path / name / "packets.parquet")
-    return res.summary, {c: table.column(c).to_numpy() for c in table.column_names}
 
 
 def world(data: dict, tmp_path: Path) -> World:

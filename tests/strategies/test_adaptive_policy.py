@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from strategy_fixtures import group, run, scenario, world
+from strategy_fixtures import group, scenario, world
 
 from cosim.config.scenario import DeviceGroup
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
-from cosim.strategies.base import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table, get_strategy
+from cosim.strategies.adaptive import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table
+from cosim.strategies.base import get_strategy
 
 torch.set_num_threads(1)
 VARIANTS = ("builtin:digits-b1", "builtin:digits-b2", "builtin:digits", "builtin:digits-b4")
@@ -47,7 +48,7 @@ def test_lookup_equals_the_exact_choice_at_every_quantised_ber():
 
 
 def test_accuracy_table_at_ber_0_is_the_clean_test_accuracy(tmp_path):
-    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path)
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path).services
     table = accuracy_table(ctx, "builtin:digits-b2")
     codec = ctx.codec("builtin:digits-b2")
     clean = np.mean(codec.decode_classify(ctx.encoded("builtin:digits-b2"), 0.0) == ctx.dataset.y_test)
@@ -57,12 +58,12 @@ def test_accuracy_table_at_ber_0_is_the_clean_test_accuracy(tmp_path):
     assert accuracy_table(ctx, "builtin:digits-b2") is table  # measured once
 
 
-def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_meets_it(tmp_path):
+def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_meets_it(tmp_path, simulate):
     """Bursty link: good spells at BER 1e-5, bad ones at 1e-3. The target is set between the cheapest
     variant's and the best variant's predicted accuracy in the bad state, so the fixed variant that meets
     it on every channel state is a costlier one; adaptive uses the cheapest variant in good spells."""
     ber_good, ber_bad = 1e-5, 1e-3
-    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path / "ctx")
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path / "ctx").services
     g = DeviceGroup.model_validate({"name": "a", "count": 1, "strategy": "adaptive",
                                     "strategy_options": {"accuracy_target": 0.5}})
     probe = get_strategy("adaptive").setup(ctx, "builtin:digits", g).choose.__self__
@@ -80,7 +81,7 @@ def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_
     channel = {"kind": "gilbert-elliott", "ber_good": ber_good, "ber_bad": ber_bad,
                "mean_good_s": 6.0, "mean_bad_s": 6.0}
     # the same devices and channel under every alternative (common random numbers)
-    summary, c = run(scenario([group("g", "semanticnn")], channel, duration_s=60.0, compare=compare), tmp_path)
+    summary, c = simulate(scenario([group("g", "semanticnn")], channel, duration_s=60.0, compare=compare), tmp_path)
     res = summary["variants"]
     adaptive, fixed_res = res["adaptive"], res[f"fixed{fixed}"]
     assert adaptive["accuracy"] >= target

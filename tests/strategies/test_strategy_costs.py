@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from strategy_fixtures import group, run, scenario, within, world
+from strategy_fixtures import group, scenario, within, world
 
 from cosim.codec import costs
 from cosim.codec.checkpoint import load_codec
@@ -17,7 +17,8 @@ from cosim.inference import DELIVERED, LOST_RETRIES, Inference
 from cosim.net.frames import fragment
 from cosim.config.profiles import load_board, load_radio
 from cosim.config.scenario import DeviceGroup
-from cosim.strategies.base import MAX_SIZE_PLANS, bucket_sizes, get_strategy, pixels_uint8
+from cosim.strategies.base import get_strategy
+from cosim.strategies.imaging import MAX_SIZE_PLANS, bucket_sizes, pixels_uint8
 
 torch.set_num_threads(1)
 CODEC = "builtin:digits"
@@ -25,7 +26,7 @@ CODEC = "builtin:digits"
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory):
-    return world(scenario([group("g", "semanticnn", count=1)]), tmp_path_factory.mktemp("ctx"))
+    return world(scenario([group("g", "semanticnn", count=1)]), tmp_path_factory.mktemp("ctx")).services
 
 
 def setup_of(ctx, strategy: str, **options):
@@ -109,8 +110,9 @@ def test_local_runs_the_whole_model_and_sends_the_class_byte(ctx):
     assert s.payload_bits == 8 and s.edge_macs == 0 and s.arq
     got = []
     ev = s.make_evaluator(got.append, 64)
-    for i in range(len(ctx.labels)):
-        ev.submit(Inference(0, 0, i, ctx.labels[i], 0.0))
+    labels = ctx.dataset.y_test.astype(int).tolist()
+    for i in range(len(labels)):
+        ev.submit(Inference(0, 0, i, labels[i], 0.0))
     ev.flush()
     assert [inf.pred for inf in got] == codec.classify_full(ctx.dataset.x_test).tolist()
 
@@ -120,12 +122,12 @@ def _truncated_geometric(q: float, retries: int) -> tuple[float, float]:
     return (1 - q ** (retries + 1)) / (1 - q), q ** (retries + 1)
 
 
-def test_arq_transmissions_energy_and_losses_follow_the_formulas(tmp_path):
+def test_arq_transmissions_energy_and_losses_follow_the_formulas(tmp_path, simulate):
     p = 1e-3
     data = scenario([group("raw", "raw"), group("raw-r1", "raw", strategy_options={"max_retries": 1}),
                      group("split", "split-int8"), group("local", "local")],
                     channel={"kind": "constant", "ber": p}, duration_s=60.0)
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     radio, board = load_radio("ble-1m"), load_board("stm32l476")
     codec = load_codec(CODEC)
     ack_bits = radio.ack_bytes * 8

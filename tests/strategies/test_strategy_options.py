@@ -43,14 +43,14 @@ def test_misused_options_name_the_group_and_field(tmp_path, strategy, options, m
 
 
 def test_ablations_use_the_shipped_checkpoints(tmp_path):
-    ctx = build(tmp_path, strategy="semanticnn-nofal")
+    ctx = build(tmp_path, strategy="semanticnn-nofal").services
     assert "builtin:digits-nofal" in ctx._codecs
     assert not ctx.codec("builtin:digits-nofal").meta.fal
-    ctx = build(tmp_path / "b", strategy="semanticnn-berunaware")
+    ctx = build(tmp_path / "b", strategy="semanticnn-berunaware").services
     assert not ctx.codec("builtin:digits-berunaware").meta.ber_aware
     # a group whose codec already is the ablation keeps it
-    ctx = build(tmp_path / "c", strategy="semanticnn-nofal", codec="builtin:digits-nofal")
-    assert ctx.evaluators.keys() == {"semantic:builtin:digits-nofal"}
+    built = build(tmp_path / "c", strategy="semanticnn-nofal", codec="builtin:digits-nofal")
+    assert built.evaluators.keys() == {"semantic:builtin:digits-nofal"}
 
 
 def test_options_can_be_set_from_the_command_line(tmp_path):

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from strategy_fixtures import group, run, scenario, world
+from strategy_fixtures import group, scenario, world
 
 from cosim.channel.errors import apply_errors, error_positions
 from cosim.inference import Inference
@@ -22,11 +22,11 @@ GE_1E2 = {"kind": "gilbert-elliott", "ber_good": 1e-5, "ber_bad": 1e-2, "mean_go
 ARQ = ["raw", "split-int8", "local"]
 
 
-def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path):
+def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path, simulate):
     groups = [group(s, s, count=10) for s in ARQ + ["semanticnn"]]
     results = []
     for ber in (0.0, 3e-4, 1e-3):
-        summary, c = run(scenario(groups, {"kind": "constant", "ber": ber}, duration_s=30.0), tmp_path, f"b{ber:g}")
+        summary, c = simulate(scenario(groups, {"kind": "constant", "ber": ber}, duration_s=30.0), tmp_path, f"b{ber:g}")
         results.append((summary["groups"], c))
     for name in ARQ:
         latency = [g[name]["latency_ms"]["mean"] for g, _ in results]
@@ -44,7 +44,7 @@ def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def side_by_side(tmp_path_factory):
+def side_by_side(tmp_path_factory, simulate):
     """The strategies as `compare:` variants of one fleet (common random numbers)."""
     compare = [{"name": s, "set": {"devices.0.strategy": s}} for s in ("semanticnn", "split-int8", "raw", "local")]
     compare.append({"name": "split-int8-noarq", "set": {"devices.0.strategy": "split-int8",
@@ -52,7 +52,7 @@ def side_by_side(tmp_path_factory):
     compare.append({"name": "raw-jpeg", "set": {"devices.0.strategy": "raw",
                                                 "devices.0.strategy_options": {"jpeg_quality": 75}}})
     data = scenario([group("nodes", "semanticnn")], GE_1E2, duration_s=40.0, compare=compare)
-    summary, c = run(data, tmp_path_factory.mktemp("side"))
+    summary, c = simulate(data, tmp_path_factory.mktemp("side"))
     return summary["variants"], c
 
 
@@ -82,15 +82,15 @@ def test_airtime_compute_and_bits_on_air_rank_as_expected(side_by_side):
     assert compute["raw"] == 0.0
 
 
-def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path):
+def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path, simulate):
     """At BER 1e-2 a frame header (128 bits on BLE) survives with probability 0.99^128; the int8
     features need 5 frames, all of which must arrive."""
     p = 1e-2
     groups = [group("noarq", "split-int8", strategy_options={"arq": False}), group("arq", "split-int8")]
-    summary, _ = run(scenario(groups, {"kind": "constant", "ber": p}), tmp_path)
+    summary, _ = simulate(scenario(groups, {"kind": "constant", "ber": p}), tmp_path)
     plan = fragment(8 * 1024, load_radio("ble-1m"))
     survive = (1 - p) ** (plan.header_bits * plan.n_frames)
-    clean, _ = run(scenario(groups[:1]), tmp_path, "clean")
+    clean, _ = simulate(scenario(groups[:1]), tmp_path, "clean")
     assert clean["groups"]["noarq"]["accuracy"] > 0.9
     assert summary["groups"]["noarq"]["accuracy"] <= survive + 0.01
     assert summary["groups"]["noarq"]["lost"]["header"] > 0.95 * summary["groups"]["noarq"]["inferences"]
@@ -99,19 +99,20 @@ def test_split_int8_without_arq_loses_frames_at_ber_1e2(tmp_path):
 def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
     """Delivered with bit errors at BER 1e-2, the int8 features decode to worse predictions; the
     evaluator decodes exactly the corrupted bytes."""
-    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path)
+    ctx = world(scenario([group("g", "semanticnn", count=1)]), tmp_path).services
     g = DeviceGroup.model_validate({"name": "g", "count": 1, "strategy": "split-int8",
                                     "strategy_options": {"arq": False}})
     setup = get_strategy("split-int8").setup(ctx, "builtin:digits", g)
     codec = ctx.codec("builtin:digits")
     feats = codec.split_int8(ctx.dataset.x_test)
     n, nbits = len(feats), setup.payload_bits
+    labels = ctx.dataset.y_test.astype(int).tolist()
     got: list[Inference] = []
     ev = setup.make_evaluator(got.append, 128)
     rng = random.Random(1)
     positions = []
     for i in range(n):
-        inf = Inference(0, 0, i, ctx.labels[i], 0.0)
+        inf = Inference(0, 0, i, labels[i], 0.0)
         pos = error_positions(rng, nbits, 1e-2)
         inf.positions = pos or None
         inf.ber_est = 1e-2
@@ -124,17 +125,17 @@ def test_split_int8_without_arq_decodes_corrupted_bytes(tmp_path):
     expected = codec.classify_split_int8(corrupted)
     preds = np.array([inf.pred for inf in sorted(got, key=lambda inf: inf.sample)])
     assert np.array_equal(preds, expected)
-    labels = np.asarray(ctx.labels)
+    labels = np.asarray(labels)
     clean_acc = float(np.mean(codec.classify_split_int8(feats) == labels))
     assert float(np.mean(preds == labels)) < clean_acc - 0.01
 
 
-def test_semanticnn_arq_retransmits_lost_headers_and_keeps_payload_errors(tmp_path):
+def test_semanticnn_arq_retransmits_lost_headers_and_keeps_payload_errors(tmp_path, simulate):
     """With `arq: true` a frame is repeated only while its header is hit; payload errors are kept."""
     p = 1e-2
     groups = [group("sem", "semanticnn", count=40), group("sem-arq", "semanticnn", count=40,
                                                          strategy_options={"arq": True, "max_retries": 7})]
-    summary, c = run(scenario(groups, {"kind": "constant", "ber": p}, duration_s=30.0), tmp_path)
+    summary, c = simulate(scenario(groups, {"kind": "constant", "ber": p}, duration_s=30.0), tmp_path)
     g = summary["groups"]
     plan = fragment(384, load_radio("ble-1m"))
     header_ok = (1 - p) ** plan.header_bits * (1 - p) ** (8 * load_radio("ble-1m").ack_bytes)

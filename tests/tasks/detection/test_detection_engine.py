@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 import torch
 
 from cosim.codec.checkpoint import load_codec
 from cosim.data import load_dataset
-from cosim.detection.evaluate import tally_of
 from cosim.errors import ScenarioError
-from cosim.config.scenario import validate_scenario
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
-from cosim.engine.run import run_scenario
+from cosim.tasks.detection.evaluate import tally_of
 
 torch.set_num_threads(1)
 CODEC = "builtin:shapes-det"
@@ -35,14 +32,10 @@ def group(name: str, strategy: str = "semanticnn", count: int = 10, **extra) -> 
     return g
 
 
-def run(data: dict, tmp_path, name: str = "out"):
-    res = run_scenario(validate_scenario(data, "test"), tmp_path / name)
-    table = pq.read_table(tmp_path / name / "packets.parquet")
-    return res.summary, {c: table.column(c).to_numpy() for c in table.column_names}
 
 
-def test_summary_map_equals_an_offline_tally_of_the_same_inferences(tmp_path):
-    summary, c = run(scenario([group("cams")]), tmp_path)
+def test_summary_map_equals_an_offline_tally_of_the_same_inferences(tmp_path, simulate):
+    summary, c = simulate(scenario([group("cams")]), tmp_path)
     data = load_dataset("shapes")
     codec = load_codec(CODEC)
     assert summary["inferences"] > 300 and (c["lost"] == 0).all()
@@ -65,31 +58,31 @@ def test_summary_map_equals_an_offline_tally_of_the_same_inferences(tmp_path):
     assert summary["box_recall50"] == pytest.approx(c["pred"].sum() / c["label"].sum())
 
 
-def test_lost_and_late_inferences_count_as_missed_objects(tmp_path):
+def test_lost_and_late_inferences_count_as_missed_objects(tmp_path, simulate):
     # a header-killing channel loses many inferences; a deadline shorter than some latencies makes late ones
     data = scenario([group("cams")], channel={"kind": "constant", "ber": 2e-3}, deadline_ms=25)
-    summary, c = run(data, tmp_path)
+    summary, c = simulate(data, tmp_path)
     lost = c["lost"] != 0
     assert lost.any()
     assert summary["map50"] < summary["delivered_map50"]
     assert summary["gt_boxes"] == int(c["label"].sum())
 
 
-def test_every_strategy_works_or_is_refused_in_one_line(tmp_path):
+def test_every_strategy_works_or_is_refused_in_one_line(tmp_path, simulate):
     groups = [group("sem"), group("int8", "split-int8"), group("raw", "raw"), group("loc", "local")]
-    summary, c = run(scenario(groups, duration_s=10.0), tmp_path)
+    summary, c = simulate(scenario(groups, duration_s=10.0), tmp_path)
     for name in ("sem", "int8", "raw", "loc"):
         assert summary["groups"][name]["map50"] > 0.6
     bits = {name: c["bits_on_air"][c["group"] == i].min() for i, name in enumerate(("sem", "int8", "raw", "loc"))}
     assert bits["loc"] < bits["sem"] < bits["raw"] < bits["int8"]  # 61-byte detections < symbols < pixels
     with pytest.raises(ScenarioError, match="strategy: 'adaptive' does not support task detection"):
-        run(scenario([group("ad", "adaptive", strategy_options={"accuracy_target": 0.5})]), tmp_path, "ad")
+        simulate(scenario([group("ad", "adaptive", strategy_options={"accuracy_target": 0.5})]), tmp_path, "ad")
 
 
-def test_task_and_codec_must_agree(tmp_path):
+def test_task_and_codec_must_agree(tmp_path, simulate):
     with pytest.raises(ScenarioError, match="codec 'builtin:shapes' is a classification codec, but the scenario's task is detection"):
-        run(scenario([group("cams")], codec="builtin:shapes"), tmp_path)
+        simulate(scenario([group("cams")], codec="builtin:shapes"), tmp_path)
     with pytest.raises(ScenarioError, match="dataset: data set 'digits' has no boxes"):
-        run(scenario([group("cams")], dataset="digits"), tmp_path)
+        simulate(scenario([group("cams")], dataset="digits"), tmp_path)
     with pytest.raises(ScenarioError, match="is a detection codec"):
-        run(scenario([group("cams")], task="classification"), tmp_path)
+        simulate(scenario([group("cams")], task="classification"), tmp_path)

@@ -8,7 +8,7 @@ the match to its group's two tallies, sets `inf.pred` to the number of ground-tr
 pred == label means every object was found) and forwards the inference to the recorder.
 
 Exact and memory-bounded: a tally is a fixed histogram over the detector's score grid
-(`cosim.detection.tally`), two per group ("delivered": every decoded inference; "on_time": decoded within
+(`cosim.tasks.detection.tally`), two per group ("delivered": every decoded inference; "on_time": decoded within
 the deadline, the same test `results.summarise` applies). Summary keys, per group and overall (tallies
 add): `map50`, `map50_95` over every sensed inference (a lost or late one counts its ground truth as
 missed, like `accuracy`), `delivered_map50`, `delivered_map50_95` over decoded ones, `box_recall50` (boxes
@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from cosim.codec.detector import OPERATING_SCORE
-from cosim.detection.ap import score_levels
-from cosim.detection.tally import DetectionTally
 from cosim.inference import Inference
+from cosim.tasks.detection.ap import score_levels
+from cosim.tasks.detection.model import OPERATING_SCORE
+from cosim.tasks.detection.tally import DetectionTally
 
 MIN_LEVEL = int(score_levels(np.array([OPERATING_SCORE]))[0])
 

@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from cosim.codec.detector import (
+from cosim.codec.evaluate import evaluate_codec
+from cosim.codec.model import CodecConfig, SplitModel
+from cosim.codec.service import Codec
+from cosim.codec.train import TrainConfig, pretrain_backbone, train_codec
+from cosim.data import load_dataset
+from cosim.tasks.detection.evaluate import detector_map50, evaluate_detector, tally_of
+from cosim.tasks.detection.model import (
     Detections,
     DetectionTask,
     augment,
     decode,
     encode_targets,
 )
-from cosim.codec.evaluate import evaluate_codec
-from cosim.codec.model import CodecConfig, SplitModel
-from cosim.codec.service import Codec
-from cosim.codec.train import TrainConfig, pretrain_backbone, train_codec
-from cosim.data import load_dataset
-from cosim.detection.evaluate import detector_map50, evaluate_detector, tally_of
 
 torch.set_num_threads(1)
 
@@ -99,7 +99,11 @@ def test_detection_training_pipeline_runs_every_stage():
 
 
 def test_wire_format_round_trip_and_corruption():
-    from cosim.detection.wire import PAYLOAD_BYTES, pack_detections, unpack_detections
+    from cosim.tasks.detection.wire import (
+        PAYLOAD_BYTES,
+        pack_detections,
+        unpack_detections,
+    )
 
     dets = [Detections(np.array([[1.0, 2.0, 9.5, 30.0], [0, 0, 32, 32]], np.float32),
                        np.array([0.42, 0.8], np.float32), np.array([3, 5])),

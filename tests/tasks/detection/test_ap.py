@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cosim.detection.ap import (
+from cosim.tasks.detection.ap import (
     IOU_THRESHOLDS,
     average_precision,
     box_iou,
@@ -11,7 +11,7 @@ from cosim.detection.ap import (
     mean_ap,
     score_levels,
 )
-from cosim.detection.tally import DetectionTally
+from cosim.tasks.detection.tally import DetectionTally
 
 
 def test_iou_by_hand():

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from cosim.channel.errors import flip_bits
-from cosim.codec.evaluate import DEFAULT_BERS, AccuracyStat, _rng, summarise
-from cosim.detection.tally import DetectionTally
+from cosim.codec.evaluate import DEFAULT_BERS, AccuracyStat, error_rng, summarise
+from cosim.tasks.detection.tally import DetectionTally
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def tally_of(detections: Sequence, boxes: Sequence[np.ndarray], num_classes: int
 
 def detector_map50(model, x: torch.Tensor, boxes: Sequence[np.ndarray], chunk: int = 512) -> float:
     """mAP@0.5 of the uncompressed detector (`SplitModel` with task detection) on images x."""
-    from cosim.codec.detector import decode
+    from cosim.tasks.detection.model import decode
 
     cfg = model.config
     dets = []
@@ -61,7 +61,7 @@ def map_under_errors(decode: Callable[[np.ndarray, float], Sequence], payloads: 
     """(mAP@0.5, mAP@0.5:0.95) of `decode(corrupted payloads, ber)` over independent error draws."""
     m50, m5095 = [], []
     for r in range(realisations if ber > 0 else 1):
-        corrupted = flip_bits(payloads, ber, _rng(seed, r, ber, stream), nbits=nbits)[0] if ber > 0 else payloads
+        corrupted = flip_bits(payloads, ber, error_rng(seed, r, ber, stream), nbits=nbits)[0] if ber > 0 else payloads
         dets = [d for i in range(0, len(payloads), batch) for d in decode(corrupted[i:i + batch], ber)]
         tally = tally_of(dets, boxes, num_classes)
         m50.append(tally.map50() or 0.0)

@@ -3,7 +3,7 @@
 Fixed size, so every sample's payload has the same length: one count byte, then MAX_DETECTIONS records of
 6 bytes in descending score order (unused records zero): class, score x 255, and x0, y0, x1, y1 scaled
 to 0..255 across the image (1/8 px steps on 32 px images). 1 + 6 x 10 = 61 bytes (488 bits).
-Unpacking maps scores back onto the 1/1000 grid of `cosim.detection.ap`; corrupted bytes (sent without
+Unpacking maps scores back onto the 1/1000 grid of `cosim.tasks.detection.ap`; corrupted bytes (sent without
 ARQ) decode to whatever they say, after clipping the count, dropping invalid classes and zero scores
 (padding), and ordering corners.
 """
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cosim.codec.detector import MAX_DETECTIONS, Detections, as_object_array
-from cosim.detection.ap import SCORE_LEVELS
+from cosim.tasks.detection.ap import SCORE_LEVELS
+from cosim.tasks.detection.model import MAX_DETECTIONS, Detections, as_object_array
 
 RECORD_BYTES = 6
 PAYLOAD_BYTES = 1 + RECORD_BYTES * MAX_DETECTIONS

@@ -10,7 +10,7 @@ Training targets per cell: a Gaussian class heatmap (1 exactly at centre cells, 
 cells, at least 0.3), box numbers at centre cells. Loss: CenterNet's penalty-reduced focal loss on the
 heatmap + L1 on the box numbers + GIoU of the decoded boxes, normalised by the number of objects.
 Decoding: sigmoid scores, a 3x3 max-pool keeps local peaks per class (no NMS needed on this grid), the
-top MAX_DETECTIONS peaks above MIN_SCORE, scores rounded to the 1/1000 grid of `cosim.detection.ap`.
+top MAX_DETECTIONS peaks above MIN_SCORE, scores rounded to the 1/1000 grid of `cosim.tasks.detection.ap`.
 Augmentation: the 8 flips/transposes of the square image (every shapes class is invariant under them),
 applied to images and dense targets alike.
 """
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cosim.detection.ap import SCORE_LEVELS, ImageMatch, match_image
+from cosim.tasks.detection.ap import SCORE_LEVELS, ImageMatch, match_image
 
 MAX_DETECTIONS = 10
 MIN_SCORE = 0.01

@@ -12,7 +12,7 @@ Conventions (they fix every number this module returns):
 - mAP@0.5 averages AP at t = 0.5 over the classes that have ground truth; mAP@0.5:0.95 averages it over
   t = 0.50, 0.55, ..., 0.95 as COCO does, but each AP is all-point, not COCO's 101-point sampling.
 - Confidences are compared on a grid of 1/SCORE_LEVELS (detectors in cosim emit scores on that grid), so
-  a streaming histogram over score levels (`cosim.detection.tally`) reproduces these numbers exactly.
+  a streaming histogram over score levels (`cosim.tasks.detection.tally`) reproduces these numbers exactly.
 """
 
 from __future__ import annotations

@@ -104,3 +104,15 @@ def test_cli_schema_prints_json_schema(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "devices" in schema["properties"]
+
+
+def test_discipline_naming_an_unknown_group_names_the_field(tmp_path):
+    text = GOOD.replace("    channel: {kind: constant, ber: 0.001}\n",
+                        "    channel: {kind: constant, ber: 0.001}\n"
+                        "    discipline: {kind: priority, priorities: {cams: 0}}\n")
+    with pytest.raises(ScenarioError, match=r"edge\.0\.discipline\.priorities: no device group named 'cams'"):
+        load_scenario(write(tmp_path, text))
+    sc = load_scenario(write(tmp_path, text.replace("cams", "g")))
+    assert sc.edge[0].discipline.kind == "priority"
+    with pytest.raises(ScenarioError, match="edge.0.discipline"):
+        load_scenario(write(tmp_path, text.replace("priority", "lifo")))

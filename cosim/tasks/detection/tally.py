@@ -2,7 +2,7 @@
 
 AP only needs, per class and IoU threshold, how many detections and how many true positives there are at
 each confidence, plus the ground-truth count. Confidences lie on a grid of 1/SCORE_LEVELS
-(`cosim.detection.ap`), so a histogram over the SCORE_LEVELS + 1 levels loses nothing: its AP equals the
+(`cosim.tasks.detection.ap`), so a histogram over the SCORE_LEVELS + 1 levels loses nothing: its AP equals the
 AP of the full list of detections. Memory is fixed (K classes x T thresholds x 1001 levels of int64,
 about 0.5 MB for 6 classes), whatever the number of images, and tallies add: a fleet's tally is the sum of
 its groups'.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cosim.detection.ap import (
+from cosim.tasks.detection.ap import (
     IOU_THRESHOLDS,
     SCORE_LEVELS,
     ImageMatch,
