@@ -20,11 +20,13 @@ class Inference:
 
     __slots__ = (
         "active_s",
+        "airtime_s",
         "ber",
         "ber_bits",
         "ber_est",
         "bit_errors",
         "bits_on_air",
+        "codec_variant",
         "compute_mj",
         "device",
         "est_bits",
@@ -37,6 +39,8 @@ class Inference:
         "rx_mj",
         "sample",
         "sense_mj",
+        "server",
+        "snr_db",
         "t_arrive",
         "t_done",
         "t_sense",
@@ -44,7 +48,6 @@ class Inference:
         "t_tx_start",
         "tx_attempts",
         "tx_mj",
-        "variant",
     )
 
     def __init__(self, device: int, group: int, sample: int, label: int, t_sense: float) -> None:
@@ -73,4 +76,7 @@ class Inference:
         self.rx_mj = 0.0
         self.active_s = 0.0  # time the device was not asleep for this inference
         self.pred = -1
-        self.variant = 0  # index of the codec variant used (adaptive strategies)
+        self.codec_variant = 0  # index of the codec variant used (adaptive strategies)
+        self.airtime_s = 0.0  # time on air of every frame attempt, s
+        self.snr_db = 0.0  # SNR summed over frame attempts (dB; a mean once finished), where modelled
+        self.server = -1  # edge server that served it (-1: the device's attached server)

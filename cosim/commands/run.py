@@ -41,6 +41,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:  # disk full, read-only or missing folder: nothing partial was kept
         raise CosimError(f"-o {outdir}: cannot write outputs ({exc.strerror or exc})") from None
     if not args.quiet:
-        print_summary(result.summary)
+        print_summary(result.typed)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
     return 0

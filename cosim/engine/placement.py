@@ -26,8 +26,10 @@ def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
     return next_periodic
 
 
-def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator) -> tuple[list[int], np.ndarray]:
-    """Edge server index and distance to it (m) of each device of a group."""
+def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator,
+                 xy_out: list | None = None) -> tuple[list[int], np.ndarray]:
+    """Edge server index and distance to it (m) of each device of a group (placement `area`: the
+    devices' (x, y) positions, m, are appended to `xy_out` if given)."""
     placement, n = group.placement, group.count
     names = [s.name for s in scenario.edge]
     candidates = [names.index(s.name) for s in scenario.servers_of(group)]
@@ -39,6 +41,8 @@ def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generato
         r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
         return [candidates[0]] * n, np.maximum(r, placement.min_m)
     xy = np.column_stack([rng.uniform(*placement.x_m, n), rng.uniform(*placement.y_m, n)])
+    if xy_out is not None:
+        xy_out.append(xy)
     gateways = np.array([scenario.edge[c].position_m for c in candidates], dtype=np.float64)
     d = np.linalg.norm(xy[:, None, :] - gateways[None, :, :], axis=2)
     nearest = d.argmin(axis=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from cosim.net.frames import fragment
 from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
 from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
-from cosim.results.records import GroupFacts, Recorder
+from cosim.results.records import DevicePlace, Recorder
+from cosim.results.summary import GroupFacts
 from cosim.rng import numpy_stream, python_stream
 from cosim.strategies.base import get_strategy
 
@@ -42,7 +44,10 @@ class World:
         self._encoded: dict[str, np.ndarray] = {}
         self._cache: dict[tuple, object] = {}
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
-                                 deadline_s=scenario.deadline_ms / 1000.0)
+                                 deadline_s=scenario.deadline_ms / 1000.0,
+                                 server_names=[s.name for s in scenario.edge],
+                                 group_strategies=[g.strategy for g in scenario.devices],
+                                 variant=getattr(scenario, "variant", None))
         self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
         if scenario.task == "detection":
             from cosim.detection.engine import detection_setup
@@ -56,8 +61,9 @@ class World:
         self.media = {}
         self.stop_s = scenario.duration_s
         self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
-        self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
-                          for g in scenario.devices]
+        self._positions: list[list[np.ndarray]] = [[] for _ in scenario.devices]  # (x, y) m, area only
+        self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name), xy)
+                          for g, xy in zip(scenario.devices, self._positions)]
         self._build_servers()
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
@@ -110,6 +116,8 @@ class World:
                 self.media[s.name] = SharedChannel("csma", m.backoff_max_ms / 1000.0, m.max_attempts)
             else:
                 self.media[s.name] = SharedChannel("aloha")
+            if isinstance(self.media[s.name], SharedChannel):
+                self.media[s.name].count_from_s = sc.warmup_s
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.recorder.add,
@@ -121,7 +129,7 @@ class World:
         edge_macs = self._edge_macs
 
         def service_s(batch: list[Inference]) -> float:
-            return t0 + t1_per_mac * sum(edge_macs[inf.group][inf.variant] for inf in batch)
+            return t0 + t1_per_mac * sum(edge_macs[inf.group][inf.codec_variant] for inf in batch)
 
         return service_s
 
@@ -149,6 +157,7 @@ class World:
         self.group_facts.append(GroupFacts(
             name=group.name, devices=group.count, sleep_mw=board.sleep_power_mw + radio_sleep_mw,
             battery_mwh=group.battery_mah * group.battery_v, payload_bits=setup.payload_bits,
+            duty_cycle=radio.duty_cycle, variant_payload_bits=tuple(v.payload_bits for v in variants),
         ))
         first_index = len(self.devices)
         slots = [0] * len(sc.edge)  # TDMA slot of each device within its server's schedule
@@ -179,6 +188,17 @@ class World:
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
+            self._place(device, link, channel, radio, server_of[i], float(distances[i]),
+                        self._positions[gi][0][i] if self._positions[gi] else None)
+
+    def _place(self, device: Device, link, channel, radio, server: int, distance_m: float, xy) -> None:
+        """Tell the recorder where the device is; let the device record SNR where the channel models it."""
+        snr_modelled = channel.kind == "snr" or getattr(link, "snrs", None) is not None
+        if snr_modelled:
+            device.snr_at = link.snr_db_at
+        x_m, y_m = (float(xy[0]), float(xy[1])) if xy is not None else (math.nan, math.nan)
+        noise = channel.noise_dbm(radio) if channel.kind == "snr" else math.nan
+        self.recorder.place(device.index, DevicePlace(server, distance_m, x_m, y_m, noise, snr_modelled))
 
     def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
         sc = self.scenario
@@ -223,7 +243,7 @@ class World:
 
     # -- running ---------------------------------------------------------------------------------
     def _on_served(self, inf: Inference) -> None:
-        self.group_evaluator[inf.group][inf.variant].submit(inf)
+        self.group_evaluator[inf.group][inf.codec_variant].submit(inf)
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
         """Run to the end of sensing, then drain every inference still in flight."""

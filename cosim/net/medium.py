@@ -14,10 +14,11 @@ import math
 class BusyPeriod:
     """A maximal run of overlapping frames on a shared channel."""
 
-    __slots__ = ("frames",)
+    __slots__ = ("counted", "frames")
 
     def __init__(self) -> None:
         self.frames = 0
+        self.counted = 0  # of which started at or after the medium's `count_from_s`
 
 
 class SharedChannel:
@@ -33,6 +34,11 @@ class SharedChannel:
         self.period = BusyPeriod()
         self.frames = 0
         self.collisions = 0
+        # airtime statistics of frames starting at or after `count_from_s` (the summary's warm-up cut)
+        self.count_from_s = 0.0
+        self.counted_frames = 0
+        self.counted_collided = 0  # counted frames whose busy period held two or more frames
+        self.busy_s = 0.0  # time at least one counted frame was on the air, s
 
     def busy(self, t_s: float) -> bool:
         """Carrier sense: is a frame on the air at `t_s`?"""
@@ -41,12 +47,26 @@ class SharedChannel:
     def begin(self, t_s: float, airtime_s: float) -> BusyPeriod:
         """Register a frame starting now; its collision state is read from the period at its end."""
         if t_s >= self.busy_until:
+            self._close_period()
             self.period = BusyPeriod()
         self.period.frames += 1
         self.frames += 1
         end = t_s + airtime_s
+        if t_s >= self.count_from_s:
+            self.period.counted += 1
+            self.counted_frames += 1
+            self.busy_s += max(0.0, end - max(t_s, self.busy_until))
         self.busy_until = max(self.busy_until, end)
         return self.period
+
+    def _close_period(self) -> None:
+        if self.period.frames >= 2:
+            self.counted_collided += self.period.counted
+
+    def airtime_stats(self) -> tuple[int, int, float]:
+        """(counted frames, of which collided, time the medium carried a counted frame in s) so far."""
+        collided = self.counted_collided + (self.period.counted if self.period.frames >= 2 else 0)
+        return self.counted_frames, collided, self.busy_s
 
 
 class DedicatedLink:

@@ -98,6 +98,7 @@ class Device:
         self.ber_report: float | None = None  # latest BER estimate the gateway fed back
         self.pending_report: tuple[float, float] | None = None  # (time it arrives, value)
         self.link = link
+        self.snr_at: Callable[[float], float] | None = None  # set where the channel models SNR
         self.medium = medium
         self.slot = slot
         self.next_arrival = next_arrival
@@ -136,8 +137,8 @@ class Device:
             pending = self.pending_report
             if pending is not None and pending[0] <= now:
                 self.ber_report = pending[1]
-            inf.variant = self.choose_variant(self.ber_report, sample)
-            self.plan = self.plans[inf.variant]
+            inf.codec_variant = self.choose_variant(self.ber_report, sample)
+            self.plan = self.plans[inf.codec_variant]
         plan = self.plan
         inf.sense_mj = plan.sense_mj
         inf.compute_mj = plan.compute_mj
@@ -195,6 +196,9 @@ class Device:
         inf.tx_attempts += 1
         inf.tx_mj += air * plan.tx_mj_per_s
         inf.active_s += air
+        inf.airtime_s += air
+        if self.snr_at is not None:
+            inf.snr_db += self.snr_at(t)
         inf.bits_on_air += header + bits + pilot_bits
         if not errs:  # the common case at low BER
             return FrameOutcome(False, _NO_ERRORS, ber, self.estimate_ber(ber, 0) if pilot_bits else ber)
@@ -236,6 +240,8 @@ class Device:
             inf.ber /= inf.ber_bits
         if inf.est_bits:
             inf.ber_est /= inf.est_bits
+        if inf.tx_attempts and self.snr_at is not None:
+            inf.snr_db /= inf.tx_attempts
 
     # -- closed-form transmission (dedicated link, TDMA) ---------------------------------------
     def _transmit_closed(self, inf: Inference, t: float) -> tuple[float, float]:
@@ -285,7 +291,7 @@ class Device:
                 yield self.wake
                 self.wake = None
             inf = self.backlog.popleft()
-            plan = self.plan = self.plans[inf.variant]
+            plan = self.plan = self.plans[inf.codec_variant]
             dc_factor = 1.0 / plan.duty_cycle - 1.0
             wait = inf.t_tx_start - env.now
             if wait > 0:

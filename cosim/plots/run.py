@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import pyarrow.parquet as pq
 
-PHASES = ("sense", "compute", "tx", "rx", "sleep")
+from cosim.results.records import read_columns
+
+if TYPE_CHECKING:
+    from cosim.results.summary import RunSummary
 
 
-def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path]:
+def run_figures(packets: Path, summary: RunSummary, groups, outdir: Path) -> list[Path]:
     """Write the run figures as PNG into `outdir` (+ a per-group comparison if there are several
     groups); return their paths."""
     outdir.mkdir(parents=True, exist_ok=True)
-    cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber"]
-    t = pq.read_table(packets, columns=cols)
-    d = {c: t.column(c).to_numpy() for c in cols}
+    d = read_columns(packets, ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber"])
     names = [g.name for g in groups]
     paths = [
         _latency_cdf(d, names, outdir / "latency_cdf.png"),
@@ -33,12 +35,12 @@ def run_figures(packets: Path, summary: dict, groups, outdir: Path) -> list[Path
     return paths
 
 
-COMPARED = (  # (summary key path, axis label) of the per-group comparison figure
-    (("accuracy",), "accuracy (correct, on time)"),
-    (("latency_ms", "p95"), "p95 latency (ms)"),
-    (("device_energy_mj_per_inference",), "energy / inference (mJ)"),
-    (("bits_on_air_per_inference",), "bits on air / inference"),
-    (("battery_life_days",), "battery life (days)"),
+COMPARED = (  # (Metrics attribute path, axis label) of the per-group comparison figure
+    ("accuracy", "accuracy (correct, on time)"),
+    ("latency_ms.p95", "p95 latency (ms)"),
+    ("device_energy_mj_per_inference", "energy / inference (mJ)"),
+    ("bits_on_air_per_inference", "bits on air / inference"),
+    ("battery_life_days", "battery life (days)"),
 )
 
 
@@ -48,12 +50,8 @@ def _group_comparison(summary, names, path: Path) -> Path:
                              sharey=True)
     y = np.arange(len(names))
     for ax, (keys, label) in zip(axes, COMPARED):
-        vals = []
-        for n in names:
-            v = summary["groups"][n]
-            for k in keys:
-                v = v.get(k) if isinstance(v, dict) else None
-            vals.append(np.nan if v is None else float(v))
+        values = [operator.attrgetter(keys)(summary.groups[n]) for n in names]
+        vals = [np.nan if v is None else float(v) for v in values]
         ax.barh(y, vals, color=[f"C{i % 10}" for i in range(len(names))])
         for yi, v in zip(y, vals):
             if np.isfinite(v):
@@ -87,8 +85,9 @@ def _latency_cdf(d, names, path: Path) -> Path:
 def _energy_breakdown(summary, names, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     bottom = np.zeros(len(names))
-    for phase in PHASES:
-        vals = np.array([summary["groups"][n]["device_energy_mj_by_phase"][phase] or 0.0 for n in names])
+    phases = list(summary.overall.device_energy_mj_by_phase)  # every phase the records hold, then sleep
+    for phase in phases:
+        vals = np.array([summary.groups[n].device_energy_mj_by_phase.get(phase) or 0.0 for n in names])
         ax.bar(names, vals, bottom=bottom, label=phase)
         bottom += vals
     ax.set_ylabel("device energy per inference (mJ)")
