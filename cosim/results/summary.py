@@ -24,6 +24,7 @@ are frames sent before it in the medium statistics):
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -235,8 +236,6 @@ def _plain(value: Any) -> Any:
 
 def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     """Nested dicts → one level with dotted keys; lists become JSON text."""
-    import json
-
     out: dict[str, Any] = {}
     for k, v in data.items():
         name = f"{prefix}{k}"

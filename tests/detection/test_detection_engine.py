@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 import torch
 
@@ -14,6 +13,7 @@ from cosim.errors import ScenarioError
 from cosim.config.scenario import validate_scenario
 from cosim.strategies.evaluator import dequantise_ber, quantise_ber
 from cosim.engine.run import run_scenario
+from cosim.results.records import read_columns
 
 torch.set_num_threads(1)
 CODEC = "builtin:shapes-det"
@@ -37,8 +37,7 @@ def group(name: str, strategy: str = "semanticnn", count: int = 10, **extra) -> 
 
 def run(data: dict, tmp_path, name: str = "out"):
     res = run_scenario(validate_scenario(data, "test"), tmp_path / name)
-    table = pq.read_table(tmp_path / name / "packets.parquet")
-    return res.summary, {c: table.column(c).to_numpy() for c in table.column_names}
+    return res.summary, read_columns(tmp_path / name / "packets.parquet")
 
 
 def test_summary_map_equals_an_offline_tally_of_the_same_inferences(tmp_path):

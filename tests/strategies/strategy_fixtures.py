@@ -6,10 +6,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from cosim.config.scenario import validate_scenario
 from cosim.engine.run import run_scenario
+from cosim.results.records import read_columns
 from cosim.engine.world import World
 
 
@@ -38,8 +38,7 @@ def run(data: dict, tmp_path: Path, name: str = "out") -> tuple[dict, dict[str, 
     """Run a scenario dict; return its summary and its per-inference columns."""
     sc = validate_scenario(data, "test")
     res = run_scenario(sc, tmp_path / name)
-    table = pq.read_table(tmp_path / name / "packets.parquet")
-    return res.summary, {c: table.column(c).to_numpy() for c in table.column_names}
+    return res.summary, read_columns(tmp_path / name / "packets.parquet")
 
 
 def world(data: dict, tmp_path: Path) -> World:

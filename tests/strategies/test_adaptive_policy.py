@@ -85,5 +85,5 @@ def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_
     energy = adaptive["device_energy_mj_per_inference"]
     assert energy < fixed_res["device_energy_mj_per_inference"]
     assert res[f"fixed{cheap}"]["device_energy_mj_per_inference"] < energy  # it does pay for robustness
-    used = np.bincount(c["variant"][c["group"] == 0], minlength=len(VARIANTS)) / adaptive["inferences"]
+    used = np.bincount(c["codec_variant"][c["group"] == 0], minlength=len(VARIANTS)) / adaptive["inferences"]
     assert used[cheap] > 0.3 and used[[v for v in range(len(VARIANTS)) if v != cheap]].sum() > 0.2
