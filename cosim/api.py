@@ -106,12 +106,15 @@ def read_packets(path: str | Path) -> pd.DataFrame:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise DataError(f"{path}: not a readable packets table ({str(exc).splitlines()[0]})") from None
+    from cosim.results.records import SCHEMA
+
     nullable = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
                 pa.int64(): pd.Int64Dtype()}
-    with_nulls = {f.name for f in table.schema if pa.types.is_integer(f.type) and table.column(f.name).null_count}
     frame = table.to_pandas()  # dictionary columns become categoricals
-    for name in with_nulls:
-        frame[name] = pd.array(table.column(name).to_pylist(), dtype=nullable[table.schema.field(name).type])
+    for f in table.schema:  # integer columns that may be null ("not applicable") are nullable integers
+        doc = SCHEMA.get(f.name)
+        if pa.types.is_integer(f.type) and (table.column(f.name).null_count or (doc and "null" in doc.description)):
+            frame[f.name] = table.column(f.name).to_pandas(types_mapper=nullable.get)
     return frame
 
 

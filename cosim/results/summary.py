@@ -219,6 +219,17 @@ class RunSummary:
         """The summary with dotted keys (`latency_ms.p95`, `groups.<name>.accuracy`), as sweep tables hold it."""
         return flatten(self.to_dict())
 
+    def __getattr__(self, name: str) -> Any:
+        """The overall metrics read as the summary's own (`summary.accuracy`), as in summary.json."""
+        if name.startswith("_") or name == "overall":
+            raise AttributeError(name)
+        try:
+            return getattr(self.overall, name)
+        except AttributeError:
+            if name in self.overall.task:
+                return self.overall.task[name]
+            raise AttributeError(f"RunSummary has no metric {name!r}") from None
+
     @property
     def primary_metric(self) -> str:
         """`map50` for detection runs, else `accuracy`."""
