@@ -7,8 +7,8 @@ The Python API (imported on first use, so `import cosim` stays light: no torch, 
 
 __version__ = "0.1.0"
 
-_API = ("run", "load_run", "load_sweep", "read_packets", "Run", "Sweep")
-__all__ = ["__version__", *_API]
+__all__ = ["Run", "Sweep", "__version__", "load_run", "load_sweep", "read_packets", "run"]
+_API = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str):

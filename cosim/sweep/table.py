@@ -22,7 +22,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from cosim.errors import DataError
-from cosim.results.summary import flatten  # the summary's dotted form (`latency_ms.p95`, `groups.<name>.accuracy`)
+from cosim.results.summary import flatten
 
 RUN_COLUMNS = ("replication", "seed", "status", "error", "key")
 DROPPED_SUMMARY_KEYS = ("scenario", "seed")  # the sweep knows them; `seed` is a run column already
