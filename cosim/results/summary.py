@@ -156,6 +156,8 @@ class ServerMetrics(Metrics):
 
     medium: str = ""
     airtime_utilisation: float | None = None
+    frames_on_air: int | None = None  # shared media: frames started after warm-up
+    collided_frames: int | None = None  # of which collided
     edge_utilization: float | None = None
 
 
@@ -490,7 +492,8 @@ def summarise(packets: Path, groups: Sequence[GroupFacts], duration_s: float, de
             1 if s.medium != "dedicated" else max(len(index), 1))
         out_servers[s.name] = _metrics(
             t, pop, window_s, _latency_ms(t), t, col, ServerMetrics, medium=s.medium,
-            airtime_utilisation=busy_s / window_s if window_s > 0 else None, edge_utilization=s.edge_utilization)
+            airtime_utilisation=busy_s / window_s if window_s > 0 else None, frames_on_air=s.frames,
+            collided_frames=s.collided, edge_utilization=s.edge_utilization)
     return Scopes(_metrics(overall, everywhere, window_s, all_lat, everyone, collisions), out_groups, out_servers)
 
 
