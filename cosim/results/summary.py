@@ -8,6 +8,8 @@ Definitions (window W = duration_s - warmup_s; records sensed before `warmup_s` 
 are frames sent before it in the medium statistics):
 - delivery_ratio = delivered / inferences; lost_ratio = 1 - delivery_ratio; late_ratio = delivered
   after the deadline / inferences; deadline_miss_ratio = lost_ratio + late_ratio.
+- mean_ber: channel BER over every frame attempt (lost inferences too); delivered_mean_ber: mean of
+  the delivered records' BER.
 - accuracy = correct on time / inferences; delivered_accuracy = correct / delivered.
 - latency_ms: percentiles over delivered inferences only (`over: delivered`, `count` of them).
 - goodput: correct (on-time) inferences per second, and application (payload) bits of delivered
@@ -122,6 +124,7 @@ class Metrics:
     bits_on_air_per_inference: float | None
     frames_per_inference: float | None
     mean_ber: float | None
+    delivered_mean_ber: float | None = None
     delivery_ratio: float | None = None
     lost_ratio: float | None = None
     late_ratio: float | None = None
@@ -297,7 +300,8 @@ class _Tally:
         self.app_bits = 0
         self.lost = dict.fromkeys(LOST_REASONS, 0)
         self.sums = dict.fromkeys(_SUMMED, 0.0)
-        self.ber_sum = 0.0
+        self.ber_sum = 0.0  # sum of delivered records' BER
+        self.attempt_ber_sum = 0.0  # sum over records of BER x frame attempts
         self.latency_s: list[np.ndarray] = []
         self.dev_n = np.zeros(devices, dtype=np.int64)
         self.dev_correct = np.zeros(devices, dtype=np.int64)
@@ -317,13 +321,15 @@ class _Tally:
         for col in _SUMMED:
             self.sums[col] += c[col].sum()
         self.ber_sum += c["ber"][delivered].sum()
+        self.attempt_ber_sum += float(np.dot(c["ber"], c["tx_attempts"]))
         self.latency_s.append(c["latency_s"][delivered])
         if len(self.dev_n):
             _add_devices(self, c)
 
     def merge(self, other: _Tally) -> None:
         """Add another tally's counts and sums (latencies are not merged)."""
-        for name in ("n", "n_del", "correct", "correct_on_time", "on_time", "app_bits", "ber_sum"):
+        for name in ("n", "n_del", "correct", "correct_on_time", "on_time", "app_bits", "ber_sum",
+                     "attempt_ber_sum"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.lost.items():
             self.lost[k] = self.lost.get(k, 0) + v
@@ -390,7 +396,8 @@ def _metrics(t: _Tally, pop: Population, window_s: float, lat_ms: np.ndarray, de
         device_avg_power_mw=avg_power_mw,
         battery_life_days=(battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
         bits_on_air_per_inference=per(sums["bits_on_air"]), frames_per_inference=per(sums["tx_attempts"]),
-        mean_ber=float(t.ber_sum / n_del) if n_del else None,
+        mean_ber=float(t.attempt_ber_sum / sums["tx_attempts"]) if sums["tx_attempts"] else None,
+        delivered_mean_ber=float(t.ber_sum / n_del) if n_del else None,
         delivery_ratio=ratio(n_del, n), lost_ratio=ratio(n - n_del, n), late_ratio=ratio(late, n),
         goodput=Goodput(t.correct_on_time / window_s, t.app_bits / window_s) if window_s > 0 else Goodput(),
         offered_load_erlang=float(sums["airtime_s"] / window_s) if window_s > 0 else None,
