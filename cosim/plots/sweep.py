@@ -34,7 +34,7 @@ LABELS = {
     "bits_on_air_per_inference": "bits on air per inference",
     "frames_per_inference": "frames per inference",
     "deadline_miss_ratio": "deadline miss ratio",
-    "mean_ber": "mean BER of delivered frames",
+    "mean_ber": "mean BER over frame attempts",
 }
 _NO_AUTO_LOG = ("accuracy", "ratio", "utilization")
 
