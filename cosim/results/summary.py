@@ -321,7 +321,8 @@ class _Tally:
         for col in _SUMMED:
             self.sums[col] += c[col].sum()
         self.ber_sum += c["ber"][delivered].sum()
-        self.attempt_ber_sum += float(np.dot(c["ber"], c["tx_attempts"]))
+        # extended precision: the sum of these mixed-magnitude products should not depend on row order
+        self.attempt_ber_sum += float(np.sum(c["ber"] * c["tx_attempts"], dtype=np.longdouble))
         self.latency_s.append(c["latency_s"][delivered])
         if len(self.dev_n):
             _add_devices(self, c)
