@@ -9,9 +9,10 @@ LOST_COLLISION = 2  # a frame collided on a shared medium
 LOST_QUEUE = 3  # the edge queue was full
 LOST_RETRIES = 4  # a bit-exact strategy gave up after its retry limit
 LOST_ACCESS = 5  # carrier sense never found the medium free
+LOST_PAYLOAD = 6  # receiver policy `drop` without ARQ: a frame's payload failed its CRC
 LOST_REASONS = {
     DELIVERED: "delivered", LOST_HEADER: "header", LOST_COLLISION: "collision",
-    LOST_QUEUE: "queue", LOST_RETRIES: "retries", LOST_ACCESS: "access",
+    LOST_QUEUE: "queue", LOST_RETRIES: "retries", LOST_ACCESS: "access", LOST_PAYLOAD: "payload",
 }
 
 
@@ -60,9 +61,9 @@ class Inference:
         self.t_arrive = -1.0
         self.t_service = -1.0
         self.t_done = -1.0
-        self.ber = 0.0  # true channel BER, mean over the payload bits of every frame attempt
+        self.ber = 0.0  # true channel BER, mean over every frame attempt
         self.ber_est = 0.0  # receiver's BER estimate, mean over the payload bits of frames received
-        self.ber_bits = 0  # weights of the two means while they are accumulated
+        self.ber_bits = 0  # weights of the two means while they are accumulated (attempts; bits)
         self.est_bits = 0
         self.bit_errors = 0
         self.positions: list[int] | None = None  # payload bit positions flipped, if any
@@ -76,7 +77,7 @@ class Inference:
         self.rx_mj = 0.0
         self.active_s = 0.0  # time the device was not asleep for this inference
         self.pred = -1
-        self.codec_variant = 0  # index of the codec variant used (adaptive strategies)
+        self.codec_variant = 0  # index of the codec variant used (adaptive strategies; raw JPEG sizes)
         self.airtime_s = 0.0  # time on air of every frame attempt, s
         self.snr_db = 0.0  # SNR summed over frame attempts (dB; a mean once finished), where modelled
         self.server = -1  # edge server that served it (-1: the device's attached server)

@@ -1,7 +1,8 @@
 """Named random streams: every stream derives from the scenario seed and a name path.
 
-Streams named alike in two groups (e.g. the channel of device 3) are identical, which gives
-strategies compared in one scenario common random numbers.
+A device's streams are named by its identity (group name, index within the group), so no two devices
+of a World share one. Alternatives compared as `compare:` variants (one World each, same seed, same
+groups) name the same streams, which gives them common random numbers.
 """
 
 from __future__ import annotations

@@ -25,9 +25,19 @@ _SNR_DB_MAX = 300.0
 
 
 class _Config(BaseModel):
-    """Base: unknown keys are errors, configs are immutable."""
+    """Base: unknown keys are errors, configs are immutable.
+
+    `scope` says whose realisation a link is: `device` (each device its own, independent of every other
+    device) or `gateway` (one process per gateway that every attached device sees at the same times,
+    e.g. a welding burst over a production line; an `snr` channel then shares shadowing and fading,
+    each device keeping its own path loss).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scope: Literal["device", "gateway"] = Field(
+        "device", description="device: an independent realisation per device (default); gateway: one "
+        "realisation per gateway shared by every device attached to it")
 
 
 # -- links ---------------------------------------------------------------------------------------

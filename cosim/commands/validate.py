@@ -27,6 +27,7 @@ def validate(args: argparse.Namespace) -> int:
         check_scenario(scenario)
     est = check_budget(scenario, args.scenario, force=args.force)
     n = sum(g.count for g in scenario.devices)
-    print(f"{args.scenario}: valid ({len(scenario.devices)} groups, {n} devices, "
+    variants = f"{len(scenario.compare)} compare variants, " if scenario.compare else ""
+    print(f"{args.scenario}: valid ({len(scenario.devices)} groups, {n} devices, {variants}"
           f"{len(scenario.edge)} edge servers, {scenario.duration_s:g} s; estimate: {est.describe()})")
     return 0

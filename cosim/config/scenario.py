@@ -5,9 +5,10 @@ Every field documents its unit and default; `cosim schema` prints the JSON Schem
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -144,6 +145,12 @@ class DeviceGroup(Strict):
     strategy_options: StrategyOptions = Field(default_factory=StrategyOptions,
                                               description="options of the strategy (default: none set)")
     codec: str | None = Field(None, description="codec for this group; default: the scenario's codec")
+    receiver_policy: Literal["deliver", "drop"] | None = Field(
+        None, description="what the gateway does with a frame whose header survived but whose payload has "
+        "bit errors: deliver (the checksum covers the header only, like UDP-Lite or a CRC-less MAC mode: "
+        "payload errors reach the decoder) or drop (the payload fails the CRC: discarded, resent with ARQ, "
+        "else the inference is lost). Default: the strategy's (semanticnn*, adaptive: deliver; split-int8, "
+        "raw, local: drop with ARQ, deliver without)")
     workload: Workload = Field(default_factory=lambda: PeriodicWorkload(period_s=1.0))
     placement: Placement = Field(default_factory=FixedPlacement)
     server: str | None = Field(None, description="edge server name, or `nearest` (each device attaches to "
@@ -218,6 +225,14 @@ class EdgeServer(Strict):
     channel: ChannelConfig | None = Field(None, description="channel of devices attached here")
 
 
+class CompareVariant(Strict):
+    """One alternative of a `compare:` scenario: a name and overrides (dotted paths, as for `--set`)."""
+
+    name: str = Field(min_length=1, max_length=100, description="variant name, used in results")
+    set: dict[str, Any] = Field(default_factory=dict, description="dotted path -> value, e.g. "
+                                "{devices.0.strategy: split-int8} (default: none, the scenario as written)")
+
+
 class Scenario(Strict):
     """One simulated deployment: devices, edge servers, channels and the codec."""
 
@@ -237,6 +252,10 @@ class Scenario(Strict):
     codec_batch: int = Field(256, ge=1, le=65_536, description="decoder batch size, samples (default 256)")
     devices: list[DeviceGroup] = Field(min_length=1)
     edge: list[EdgeServer] = Field(min_length=1)
+    compare: list[CompareVariant] = Field(
+        default_factory=list, max_length=64, description="alternatives to run side by side on the same "
+        "devices (common random numbers): one World per variant from the same seed, each alone on its "
+        "media (default: none, one run)")
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -261,7 +280,57 @@ class Scenario(Strict):
                 if g.channel is None and server.channel is None:
                     raise ValueError(f"devices.{i}: no channel, set devices.{i}.channel or "
                                      f"edge server {server.name!r}'s channel")
+        names = [v.name for v in self.compare]
+        if len(set(names)) != len(names):
+            raise ValueError("compare: variant names must be unique")
+        for i in range(len(self.compare)):
+            self._variant(i)
         return self
+
+    def variants(self) -> list[tuple[str | None, Scenario]]:
+        """(name, resolved scenario) of every `compare:` variant, or [(None, self)] without variants."""
+        if not self.compare:
+            return [(None, self)]
+        return [(v.name, self._variant(i)) for i, v in enumerate(self.compare)]
+
+    def select(self, name: str) -> Scenario:
+        """This scenario with only its variant `name` (ScenarioError if there is none of that name)."""
+        names = [v.name for v in self.compare]
+        if name not in names:
+            raise ScenarioError(f"variant {name!r}: no such compare variant (have {names})")
+        return self.model_copy(update={"compare": [self.compare[names.index(name)]]})
+
+    def _variant(self, i: int) -> Scenario:
+        """Variant i: this scenario's fields as set, its overrides applied, validated (ValueError naming
+        `compare.i.set`). It must keep the same devices (group names and counts) and seed."""
+        v = self.compare[i]
+        where = f"compare.{i}.set"
+        data = self.model_dump(mode="json", exclude_unset=True)
+        data.pop("compare", None)
+        for path, value in v.set.items():
+            head = path.split(".")[0]
+            if head == "seed":
+                raise ValueError(f"{where}: {path}: a variant may not change 'seed' (variants share the "
+                                 f"seed: that is what makes them comparable)")
+            if head == "compare":
+                raise ValueError(f"{where}: {path}: a variant may not change 'compare'")
+            try:
+                apply_override(data, path.split("."), copy.deepcopy(value), f"variant {v.name!r}")
+            except ScenarioError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+        try:
+            variant = Scenario.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = _format_loc(err["loc"]) or "(top level)"
+            raise ValueError(f"{where}: variant {v.name!r}: {field}: "
+                             f"{err['msg'].removeprefix('Value error, ')}") from None
+        same = [(g.name, g.count) for g in variant.devices] == [(g.name, g.count) for g in self.devices]
+        if not same:
+            raise ValueError(f"{where}: variant {v.name!r} changes the devices (group names or counts): "
+                             f"variants are the same devices under alternatives; different devices are "
+                             f"groups")
+        return variant
 
     def servers_of(self, group: DeviceGroup) -> list[EdgeServer]:
         """The edge servers a group's devices may attach to (all of them for `nearest`)."""
@@ -294,7 +363,7 @@ def validate_scenario(data: object, source: str, lines: dict | None = None) -> S
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
         msg = err["msg"].removeprefix("Value error, ")
-        named = re.match(r"((?:devices|edge)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
+        named = re.match(r"((?:devices|edge|compare)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
         if not loc and named:  # a cross-field check names its field: use it for the line too
             loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
             msg = msg[named.end():]

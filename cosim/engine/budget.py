@@ -63,7 +63,8 @@ def estimate(scenario) -> Estimate:
     memory = BASE_BYTES + devices * BYTES_PER_DEVICE + inferences * BYTES_PER_INFERENCE
     wall = (BASE_S + devices * US_PER_DEVICE * 1e-6 + inferences * US_PER_INFERENCE * 1e-6
             + changes * US_PER_CHANNEL_CHANGE * 1e-6)
-    return Estimate(devices, inferences, memory, wall)
+    runs = max(len(getattr(scenario, "compare", ())), 1)  # `compare:` variants: one World after another
+    return Estimate(devices, inferences * runs, memory, wall * runs)
 
 
 def _channels(scenario, group) -> list:

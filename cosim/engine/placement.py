@@ -11,14 +11,22 @@ from cosim.config.scenario import DeviceGroup, Scenario
 
 
 def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
-    """Next sensing time after `now` for one device (first call: the first sensing time)."""
+    """Next sensing time after `now` for one device (first call: the first sensing time).
+
+    Periodic: the first sensing time is the device's phase, uniform over its first period [0, period_s)
+    (no synthetic burst at t = 0); the k-th later one is phase + k·period_s plus a uniform jitter in
+    [-jitter_s, +jitter_s], never before the previous one.
+    """
     if workload.kind == "poisson":
         rate = workload.rate_hz
         return lambda now: now + rng.expovariate(rate)
     period, jitter = workload.period_s, workload.jitter_s
-    state = {"base": rng.random() * period - period}
+    state = {"base": None}
 
     def next_periodic(now: float) -> float:
+        if state["base"] is None:
+            state["base"] = rng.random() * period
+            return state["base"]
         state["base"] += period
         t = state["base"] + (rng.uniform(-jitter, jitter) if jitter else 0.0)
         return max(t, now)

@@ -37,6 +37,17 @@ def check_scenario(scenario: Scenario) -> None:
     A few devices of a `server: nearest` group may all land near one gateway, so such groups are also
     checked pinned to each server in turn (its channel, trace file, medium and TDMA slot).
     """
+    for name, variant in scenario.variants():
+        try:
+            _check_one(variant)
+        except CosimError as exc:
+            if name is None:
+                raise
+            i = [v.name for v in scenario.compare].index(name)
+            raise type(exc)(f"compare.{i} (variant {name!r}): {exc}") from None
+
+
+def _check_one(scenario: Scenario) -> None:
     from cosim.engine.world import World
 
     few = [g.model_copy(update={"count": min(g.count, CHECK_DEVICES)}) for g in scenario.devices]
@@ -72,7 +83,7 @@ def _locate(message: str, scenario: Scenario) -> tuple[Loc | None, str]:
     """The key path a message is about, and the message without a group prefix it replaces: a leading
     `devices.N...` path, `devices 'NAME': field:`, or the field holding the longest value the message
     quotes or contains (a profile, codec, strategy or data set name)."""
-    m = re.match(r"(devices|edge)\.(\d+)((?:\.[A-Za-z_][\w-]*)*)", message)
+    m = re.match(r"(devices|edge|compare)\.(\d+)((?:\.[A-Za-z_][\w-]*)*)", message)
     if m:
         return (m.group(1), int(m.group(2)), *[p for p in m.group(3).split(".") if p]), message
     m = re.match(r"devices '([^']*)'(?:: ((?:[A-Za-z_][\w-]*\.)*[A-Za-z_][\w-]*):)?", message)

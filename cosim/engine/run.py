@@ -14,9 +14,16 @@ from pathlib import Path
 from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
+from cosim.errors import CosimError
 from cosim.results.publish import publish, remove_stale_workdirs
 from cosim.results.records import write_json
-from cosim.results.summary import RunSummary, ServerFacts, summarise
+from cosim.results.summary import (
+    Goodput,
+    GroupFacts,
+    RunSummary,
+    ServerFacts,
+    summarise,
+)
 
 
 @dataclass(frozen=True)
@@ -35,59 +42,54 @@ def _file_sha256(spec: str) -> str | None:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
-    """Simulate `scenario`; write outputs atomically into `outdir` (if given); return the summary."""
-    from cosim.plots import run as plotting
+@dataclass(frozen=True)
+class _Simulated:
+    """One World's results: its summary, group facts, records file and facts for the manifest."""
 
-    wall0 = time.perf_counter()
-    if outdir is not None:
-        Path(outdir).parent.mkdir(parents=True, exist_ok=True)
-    parent = Path(outdir).parent if outdir else None
-    if parent is not None:
-        remove_stale_workdirs(parent)
-    workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
-    try:
-        world = World(scenario, workdir)
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=scenario.name,
-                       bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
-
-            def tick(now: float) -> None:
-                bar.update(now - bar.n)
-        world.run(progress=tick if bar else None)
-        if bar:
-            bar.close()
-        summary = build_summary(world, scenario)
-        if world.detections is not None:
-            from cosim.detection.engine import detection_metrics
-            summary = summary.with_task(*detection_metrics(world.detections, workdir / "packets.parquet",
-                                                           [g.name for g in scenario.devices]))
-        summary = replace(summary, wall_time_s=time.perf_counter() - wall0)
-        if outdir is None:
-            return RunResult(summary.to_dict(), None, summary)
-        manifest = {
-            "scenario": scenario.model_dump(mode="json"),
-            "seed": scenario.seed,
-            "cosim_version": __version__,
-            "python": platform.python_version(),
-            "packages": _package_versions(),
-            "codecs": {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
-                       for spec, c in world._codecs.items()},
-        }
-        write_json(workdir / "summary.json", summary.to_dict())
-        write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, world.group_facts, workdir / "figures")
-        publish(workdir, Path(outdir))
-        return RunResult(summary.to_dict(), Path(outdir), summary)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    name: str | None  # the `compare:` variant, None without variants
+    scenario: Scenario
+    summary: RunSummary
+    facts: list[GroupFacts]
+    servers: list[ServerFacts]
+    packets: Path
+    policies: dict[str, str]  # group name -> receiver policy
+    codecs: dict[str, dict]
 
 
-def build_summary(world: World, scenario: Scenario) -> RunSummary:
-    """The typed summary of a finished World: record metrics plus the servers' and media's counters."""
+def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: bool) -> _Simulated:
+    """Build and run one World into `workdir`; summarise its records."""
+    world = World(scenario, workdir, variant)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        desc = scenario.name if variant is None else f"{scenario.name}/{variant}"
+        bar = tqdm(total=round(scenario.duration_s, 3), unit="sim-s", desc=desc,
+                   bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} sim-s [{elapsed}<{remaining}]")
+
+        def tick(now: float) -> None:
+            bar.update(now - bar.n)
+    world.run(progress=tick if bar else None)
+    if bar:
+        bar.close()
+    packets = workdir / "packets.parquet"
+    summary, servers = build_summary(world, scenario)
+    summary = replace(summary, receiver_policy=dict(world.receiver_policies),
+                      groups={k: replace(m, task={**m.task, "receiver_policy": world.receiver_policies[k]})
+                              for k, m in summary.groups.items()})
+    if world.detections is not None:
+        from cosim.detection.engine import detection_metrics
+        summary = summary.with_task(*detection_metrics(world.detections, packets,
+                                                       [g.name for g in scenario.devices]))
+    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
+              for spec, c in world._codecs.items()}
+    return _Simulated(variant, scenario, summary, world.group_facts, servers, packets,
+                      dict(world.receiver_policies), codecs)
+
+
+def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[ServerFacts]]:
+    """The typed summary of a finished World (record metrics plus the servers' and media's counters),
+    and the server facts it used."""
     server_time_s = max(world.env.now, scenario.duration_s)
     util = {name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()}
     attached = [p.server for p in world.recorder.places]
@@ -102,7 +104,7 @@ def build_summary(world: World, scenario: Scenario) -> RunSummary:
     scopes = summarise(world.recorder.path, world.group_facts, scenario.duration_s,
                        scenario.deadline_ms / 1000.0, servers, scenario.warmup_s)
     profiles = world.server_profiles
-    return RunSummary(
+    summary = RunSummary(
         scenario=scenario.name, seed=scenario.seed, overall=scopes.overall, groups=scopes.groups,
         servers=scopes.servers, edge_utilization=util,
         edge_energy_j={name: profiles[name].idle_power_w * server_time_s
@@ -114,6 +116,132 @@ def build_summary(world: World, scenario: Scenario) -> RunSummary:
         sim_time_s=world.env.now, events=world.events(), warmup_s=scenario.warmup_s,
         window_s=scenario.duration_s - scenario.warmup_s,
     )
+    return summary, servers
+
+
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
+    """Simulate `scenario` (each `compare:` variant in its own World from the same seed); write outputs
+    atomically into `outdir` (if given); return the summary."""
+    from cosim.plots import run as plotting
+
+    wall0 = time.perf_counter()
+    if outdir is not None:
+        Path(outdir).parent.mkdir(parents=True, exist_ok=True)
+    parent = Path(outdir).parent if outdir else None
+    if parent is not None:
+        remove_stale_workdirs(parent)
+    workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
+    try:
+        variants = scenario.variants()
+        if variants[0][0] is None:
+            runs = [_simulate(scenario, None, workdir, progress)]
+            summary, facts = runs[0].summary, runs[0].facts
+        else:
+            runs = []
+            for k, (name, sc) in enumerate(variants):
+                part = workdir / f".variant-{k}"
+                part.mkdir()
+                try:
+                    runs.append(_simulate(sc, name, part, progress))
+                except CosimError as exc:
+                    raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
+            if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
+                os.replace(runs[0].packets, workdir / "packets.parquet")
+                summary, facts = replace(runs[0].summary, variants={runs[0].name: runs[0].summary}), runs[0].facts
+            else:
+                summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
+        summary = replace(summary, wall_time_s=time.perf_counter() - wall0)
+        if outdir is None:
+            return RunResult(summary.to_dict(), None, summary)
+        manifest = {
+            "scenario": scenario.model_dump(mode="json"),
+            "seed": scenario.seed,
+            "cosim_version": __version__,
+            "python": platform.python_version(),
+            "packages": _package_versions(),
+            "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
+            "receiver_policy": summary.receiver_policy,
+        }
+        if runs[0].name is not None:
+            manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
+                                             "receiver_policy": r.policies} for r in runs}
+            for r in runs:
+                shutil.rmtree(r.packets.parent)
+        write_json(workdir / "summary.json", summary.to_dict())
+        write_json(workdir / "manifest.json", manifest)
+        plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures")
+        publish(workdir, Path(outdir))
+        return RunResult(summary.to_dict(), Path(outdir), summary)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[RunSummary, list[GroupFacts]]:
+    """The summary of a `compare:` run: each variant's summary under `variants`, and the overall metrics
+    pooled over every variant's records (a group's devices counted once per variant); the records of
+    every variant merged into `packets` (column `variant`)."""
+    _merge_records([r.packets for r in runs], packets)
+    facts = []
+    for gi, first in enumerate(runs[0].facts):  # variants keep the same groups (names and counts)
+        fs = [r.facts[gi] for r in runs]
+        facts.append(GroupFacts(
+            name=first.name, devices=sum(f.devices for f in fs),
+            sleep_mw=sum(f.sleep_mw for f in fs) / len(fs), battery_mwh=sum(f.battery_mwh for f in fs) / len(fs),
+            payload_bits=round(sum(f.payload_bits for f in fs) / len(fs)),
+            duty_cycle=sum(f.duty_cycle for f in fs) / len(fs)))
+    servers = []
+    for si, first in enumerate(runs[0].servers):  # the same servers and attachments in every variant
+        ss = [r.servers[si] for r in runs]
+        shared = all(x.frames is not None for x in ss)
+        servers.append(ServerFacts(
+            first.name, first.medium if all(x.medium == first.medium for x in ss) else "mixed", first.devices,
+            sum(x.frames for x in ss) if shared else None, sum(x.collided for x in ss) if shared else None,
+            sum(x.busy_s for x in ss) / len(ss) if shared else None,
+            sum(x.edge_utilization for x in ss) / len(ss)))
+    scopes = summarise(packets, facts, scenario.duration_s, scenario.deadline_ms / 1000.0, servers,
+                       scenario.warmup_s, copies=len(runs))
+    parts = [r.summary for r in runs]
+
+    def app_bps(metrics, key=None):
+        """Pooled application bit rate: the sum of the variants' (their payloads differ)."""
+        rates = [(p.overall if key is None else p.groups[key]).goodput.app_bps for p in parts]
+        rate = sum(rates) if all(r is not None for r in rates) else None
+        return replace(metrics, goodput=Goodput(metrics.goodput.correct_per_s, rate))
+
+    policies = {g.name: {r.policies[g.name] for r in runs} for g in facts}
+    policy = {g: p.pop() if len(p) == 1 else None for g, p in policies.items()}
+    summary = RunSummary(
+        scenario=scenario.name, seed=scenario.seed, overall=app_bps(scopes.overall),
+        groups={k: replace(app_bps(m, k), task={**m.task, "receiver_policy": policy[k]})
+                for k, m in scopes.groups.items()},
+        servers=scopes.servers,
+        edge_utilization=_pool([p.edge_utilization for p in parts], mean=True),
+        edge_energy_j=_pool([p.edge_energy_j for p in parts]),
+        collisions=_pool([p.collisions for p in parts]),
+        decoder_calls=_pool([p.decoder_calls for p in parts]),
+        decoder_cache_hits=_pool([p.decoder_cache_hits for p in parts]),
+        sim_time_s=max(p.sim_time_s for p in parts), events=sum(p.events for p in parts),
+        warmup_s=scenario.warmup_s, window_s=scenario.duration_s - scenario.warmup_s,
+        receiver_policy=policy, variants={r.name: r.summary for r in runs},
+    )
+    return summary, facts
+
+
+def _merge_records(parts: list[Path], out: Path) -> None:
+    """Concatenate record files of one schema into `out`, one row group at a time."""
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(out, pq.read_schema(parts[0]), compression="zstd") as writer:
+        for part in parts:
+            pf = pq.ParquetFile(part)
+            for i in range(pf.num_row_groups):
+                writer.write_table(pf.read_row_group(i))
+
+
+def _pool(dicts: list[dict], mean: bool = False) -> dict:
+    """Per key, the sum (or mean) over the variants' values."""
+    keys = dict.fromkeys(k for d in dicts for k in d)
+    return {k: sum(d.get(k, 0) for d in dicts) / (len(dicts) if mean else 1) for k in keys}
 
 
 def _package_versions() -> dict[str, str]:

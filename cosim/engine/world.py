@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import json
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -27,10 +27,21 @@ from cosim.rng import numpy_stream, python_stream
 from cosim.strategies.base import get_strategy
 
 
+def receiver_policy(group: DeviceGroup, setup, where: str) -> str:
+    """The group's receiver policy for corrupted payloads: its `receiver_policy`, else the strategy's
+    default (`drop` for a bit-exact strategy with ARQ, `deliver` otherwise)."""
+    policy = group.receiver_policy or ("drop" if setup.exact and setup.arq else "deliver")
+    if policy == "deliver" and setup.requires_exact:
+        raise ScenarioError(f"{where}.receiver_policy: strategy {group.strategy!r} needs bit-exact payloads "
+                            f"(a corrupted JPEG stream cannot be decoded): use drop")
+    return policy
+
+
 class World:
     """One simulated deployment, built from a validated Scenario."""
 
-    def __init__(self, scenario: Scenario, workdir: Path) -> None:
+    def __init__(self, scenario: Scenario, workdir: Path, variant: str | None = None) -> None:
+        """`variant`: the name of the `compare:` variant this World simulates (its records carry it)."""
         from cosim.codec.checkpoint import load_codec
         from cosim.data import load_dataset
 
@@ -44,10 +55,9 @@ class World:
         self._encoded: dict[str, np.ndarray] = {}
         self._cache: dict[tuple, object] = {}
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
-                                 deadline_s=scenario.deadline_ms / 1000.0,
+                                 deadline_s=scenario.deadline_ms / 1000.0, variant=variant,
                                  server_names=[s.name for s in scenario.edge],
-                                 group_strategies=[g.strategy for g in scenario.devices],
-                                 variant=getattr(scenario, "variant", None))
+                                 group_strategies=[g.strategy for g in scenario.devices])
         self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
         if scenario.task == "detection":
             from cosim.detection.engine import detection_setup
@@ -56,6 +66,7 @@ class World:
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
         self.devices: list[Device] = []
+        self.receiver_policies: dict[str, str] = {}  # group name -> `deliver` or `drop`
         self.servers: dict[str, EdgeQueue] = {}
         self.server_profiles = {}
         self.media = {}
@@ -143,7 +154,9 @@ class World:
         except KeyError as exc:
             raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
         setup = strategy.setup(self, group.codec or sc.codec, group)
-        variants = setup.all_variants()
+        policy = receiver_policy(group, setup, where)
+        self.receiver_policies[group.name] = policy
+        variants = tuple(dataclasses.replace(v, exact=policy == "drop") for v in setup.all_variants())
         server_of, distances = self._attached[gi]
         plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
                              for v in variants) for k in sorted(set(server_of))}
@@ -164,22 +177,21 @@ class World:
         for prev_servers, _ in self._attached[:gi]:
             for k in prev_servers:
                 slots[k] += 1
-        channels = {}  # per server: the channel its devices in this group see, and its stream key
-        for k in set(server_of):
-            channel = group.channel or sc.edge[k].channel
-            channels[k] = channel, json.dumps(channel.model_dump(mode="json"), sort_keys=True)
         for i in range(group.count):
             server_cfg = sc.edge[server_of[i]]
-            channel, channel_key = channels[server_of[i]]
+            channel = group.channel or server_cfg.channel
             plans = plans_at[server_of[i]]
             pilot_bits = plans[0].pilot_bits
-            link = channel.make_link(python_stream(sc.seed, "channel", channel_key, i), radio, float(distances[i]))
-            sample_rng = python_stream(sc.seed, "samples", i)
+            # every stream is keyed by the device's identity (group name, index): devices are independent,
+            # and a `compare:` variant (same seed, same groups) sees the very same device
+            who = ("channel", group.name, i) if channel.scope == "device" else ("gateway-channel", server_cfg.name)
+            link = channel.make_link(python_stream(sc.seed, *who), radio, float(distances[i]))
+            sample_rng = python_stream(sc.seed, "samples", group.name, i)
             n = self.n_samples
             device = Device(
                 env=self.env, index=first_index + i, group=gi, plans=plans, link=link,
                 medium=self.media[server_cfg.name], slot=slots[server_of[i]],
-                next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", i)),
+                next_arrival=_arrivals(group.workload, python_stream(sc.seed, "workload", group.name, i)),
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),

@@ -2,8 +2,9 @@
 
 Which bits lose a frame: the PHY/MAC/link header and the CRC (`radio.frame_overhead_bits`, i.e.
 (header_bytes + crc_bytes)·8). A receiver must read the header intact to accept a frame as its own, and
-a hit CRC field is counted the same way (conservative). Payload errors are delivered to the strategy: an
-error-tolerant one decodes them, a bit-exact one sees a CRC failure and retransmits. The preamble is
+a hit CRC field is counted the same way (conservative). What happens to payload errors is the group's
+receiver policy: `deliver` hands them to the decoder (a checksum over the header only), `drop` treats
+them as a CRC failure (the frame is discarded; with ARQ it is sent again). The preamble is
 for synchronisation and is not counted (detection failures are not modelled).
 """
 

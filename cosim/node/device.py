@@ -20,6 +20,7 @@ from cosim.inference import (
     LOST_ACCESS,
     LOST_COLLISION,
     LOST_HEADER,
+    LOST_PAYLOAD,
     LOST_RETRIES,
     Inference,
 )
@@ -36,7 +37,8 @@ class LinkPlan:
     ifs_s: float  # gap after a frame, s
     duty_cycle: float  # largest fraction of time on air (1 = unlimited)
     arq: bool  # ACK + retransmission of frames the receiver does not accept
-    exact: bool  # the receiver accepts only error-free payloads (else: any frame whose header survived)
+    exact: bool  # receiver policy `drop`: only error-free payloads are accepted (else `deliver`: any frame
+    # whose header survived, payload errors and all)
     max_retries: int
     ack_window_s: float  # turnaround + ACK airtime before the sender knows the outcome, s
     ack_rx_s: float  # of which the receiver is on (LoRaWAN class A sleeps through the RX delay), s
@@ -191,8 +193,8 @@ class Device:
         ber = self.link.ber_at(t)
         errs = error_positions(self.err_rng, header + bits + pilot_bits, ber)
         air = plan.frame_airtime_s[k]
-        inf.ber += ber * bits
-        inf.ber_bits += bits
+        inf.ber += ber  # the record's `ber`: mean channel BER over its frame attempts
+        inf.ber_bits += 1
         inf.tx_attempts += 1
         inf.tx_mj += air * plan.tx_mj_per_s
         inf.active_s += air
@@ -222,7 +224,12 @@ class Device:
         return not error_positions(self.err_rng, plan.ack_bits, ber)
 
     def _accept(self, inf: Inference, k: int, out: FrameOutcome, offset: int) -> None:
-        """Book a frame that reached the gateway (its payload errors go to the decoder)."""
+        """Book a frame that reached the gateway (its payload errors go to the decoder), unless the
+        receiver policy is `drop` and its payload failed the CRC (only reached without ARQ: with ARQ such
+        a frame is not acknowledged and is sent again)."""
+        if self.plan.exact and out.payload_errors:
+            inf.lost = inf.lost or LOST_PAYLOAD  # the first reason an inference was lost stays
+            return
         bits = self.plan.frame_payload_bits[k]
         inf.frames += 1
         inf.ber_est += out.ber_est * bits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,8 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pyarrow.parquet as pq
 
-from cosim.results.records import read_columns
+from cosim.results.records import codes
 
 if TYPE_CHECKING:
     from cosim.results.summary import RunSummary
@@ -22,8 +24,13 @@ def run_figures(packets: Path, summary: RunSummary, groups, outdir: Path) -> lis
     """Write the run figures as PNG into `outdir` (+ a per-group comparison if there are several
     groups); return their paths."""
     outdir.mkdir(parents=True, exist_ok=True)
-    d = read_columns(packets, ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber"])
+    cols = ["group", "device", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber", "tx_attempts"]
+    t = pq.read_table(packets, columns=cols + (["variant"] if summary.variants else []))
+    d = {c: codes(t.column(c)) for c in cols}  # names as codes, nulls as NaN
+    d["ber"] = np.nan_to_num(d["ber"])  # null without frame attempts (weight 0 below)
     names = [g.name for g in groups]
+    if summary.variants:
+        names, summary = _by_variant(d, t.column("variant"), names, summary)
     paths = [
         _latency_cdf(d, names, outdir / "latency_cdf.png"),
         _energy_breakdown(summary, names, outdir / "energy_breakdown.png"),
@@ -31,8 +38,24 @@ def run_figures(packets: Path, summary: RunSummary, groups, outdir: Path) -> lis
         _device_accuracy(d, names, outdir / "device_accuracy.png"),
     ]
     if len(names) > 1:
-        paths.append(_group_comparison(summary, names, outdir / "group_comparison.png"))
+        title = "Variants side by side" if summary.variants else "Groups side by side"
+        paths.append(_group_comparison(summary, names, outdir / "group_comparison.png", title))
     return paths
+
+
+def _by_variant(d: dict, variant, names: list[str], summary: RunSummary) -> tuple[list[str], RunSummary]:
+    """A `compare:` run: one series per (variant, group), shown where groups are (`d["group"]` renumbered
+    in place); returns the series' names and a summary whose `groups` are the series."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    variants = list(summary.variants)
+    v = pc.index_in(variant.cast(pa.string()), value_set=pa.array(variants)).to_numpy(zero_copy_only=False)
+    d["group"] = v.astype(np.int64) * len(names) + d["group"]
+    series = [(vn, gn) for vn in variants for gn in names]
+    labels = [vn if len(names) == 1 else f"{vn}/{gn}" for vn, gn in series]
+    groups = {label: summary.variants[vn].groups[gn] for label, (vn, gn) in zip(labels, series)}
+    return labels, dataclasses.replace(summary, groups=groups)
 
 
 COMPARED = (  # (Metrics attribute path, axis label) of the per-group comparison figure
@@ -44,7 +67,7 @@ COMPARED = (  # (Metrics attribute path, axis label) of the per-group comparison
 )
 
 
-def _group_comparison(summary, names, path: Path) -> Path:
+def _group_comparison(summary, names, path: Path, title: str = "Groups side by side") -> Path:
     """One horizontal bar panel per headline metric, one bar per group (e.g. strategies side by side)."""
     fig, axes = plt.subplots(1, len(COMPARED), figsize=(3.0 * len(COMPARED), 0.9 + 0.32 * len(names)),
                              sharey=True)
@@ -62,7 +85,7 @@ def _group_comparison(summary, names, path: Path) -> Path:
         ax.grid(True, axis="x", alpha=0.3)
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
-    fig.suptitle("Groups side by side")
+    fig.suptitle(title)
     return _save(fig, path)
 
 
@@ -106,13 +129,14 @@ def _over_time(d, names, path: Path, bins: int = 50) -> Path:
         idx = np.clip(np.digitize(d["t_sense_s"][m], edges) - 1, 0, bins - 1)
         count = np.bincount(idx, minlength=bins)
         delivered = d["lost"][m] == 0
-        ber = np.bincount(idx[delivered], weights=d["ber"][m][delivered], minlength=bins)
-        n_del = np.bincount(idx[delivered], minlength=bins)
+        attempts = d["tx_attempts"][m].astype(np.float64)  # BER over every frame attempt, lost ones too
+        ber = np.bincount(idx, weights=d["ber"][m] * attempts, minlength=bins)
+        n_att = np.bincount(idx, weights=attempts, minlength=bins)
         correct = np.bincount(idx, weights=(delivered & (d["pred"][m] == d["label"][m])), minlength=bins)
         with np.errstate(invalid="ignore", divide="ignore"):
-            ax1.plot(mid, ber / n_del, label=name)
+            ax1.plot(mid, ber / n_att, label=name)
             ax2.plot(mid, correct / count, label=name)
-    ax1.set_ylabel("mean BER")
+    ax1.set_ylabel("mean BER (all attempts)")
     ax1.set_yscale("symlog", linthresh=1e-5)
     ax2.set_ylabel("accuracy (delivered & correct)")
     ax2.set_xlabel("simulated time (s)")

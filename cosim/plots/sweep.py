@@ -34,7 +34,8 @@ LABELS = {
     "bits_on_air_per_inference": "bits on air per inference",
     "frames_per_inference": "frames per inference",
     "deadline_miss_ratio": "deadline miss ratio",
-    "mean_ber": "mean BER over frame attempts",
+    "mean_ber": "mean channel BER over every frame attempt",
+    "delivered_mean_ber": "mean BER of delivered inferences",
 }
 _NO_AUTO_LOG = ("accuracy", "ratio", "utilization")
 
@@ -356,7 +357,7 @@ def sweep_figures(table: pa.Table, params: Sequence[str] | None = None, outdir: 
     if not pts:
         return []
     vary = varying(pts, params)
-    hue = next((p for p in vary if p.split(".")[-1] == "strategy"), None)
+    hue = next((p for p in vary if p.split(".")[-1] in ("strategy", "variant")), None)
     if hue is None:
         hue = next((p for p in vary if not all(_num(dict(pt.params)[p]) for pt in pts)), None)
     paths: list[Path] = []

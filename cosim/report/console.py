@@ -10,7 +10,15 @@ def _fmt(value, spec: str = ".3g") -> str:
 
 
 def summary_rows(summary: RunSummary) -> list[list[str]]:
-    """One row per group plus the total: the figures a user checks first (detection: mAP@0.5)."""
+    """One row per group plus the total: the figures a user checks first (detection: mAP@0.5). A
+    `compare:` run: the rows of each variant (`variant/group`, and `variant` for its total)."""
+    if summary.variants:
+        rows = []
+        for vname, vs in summary.variants.items():
+            for row in summary_rows(vs)[-1 if len(vs.groups) == 1 else 0:]:
+                row[0] = vname if row[0] == "ALL" else f"{vname}/{row[0]}"
+                rows.append(row)
+        return rows
     detection = summary.primary_metric == "map50"
 
     def headline(m: Metrics) -> tuple[float | None, float | None]:
@@ -38,8 +46,11 @@ def print_summary(summary: RunSummary | dict) -> None:
     """Print the table with aligned columns (latencies are of delivered inferences)."""
     if isinstance(summary, dict):
         summary = RunSummary.from_dict(summary)
-    header = HEADER if summary.primary_metric != "map50" else ["group", "inferences", "mAP@.5", "deliv.mAP",
-                                                                *HEADER[4:]]
+    first = next(iter(summary.variants.values()), summary)
+    header = HEADER if first.primary_metric != "map50" else ["group", "inferences", "mAP@.5", "deliv.mAP",
+                                                              *HEADER[4:]]
+    if summary.variants:
+        header = ["variant/group", *header[1:]]
     rows = [header, *summary_rows(summary)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     for k, row in enumerate(rows):
@@ -47,6 +58,9 @@ def print_summary(summary: RunSummary | dict) -> None:
         if k == 0:
             print("  ".join("-" * w for w in widths))
     util = ", ".join(f"{k} {v:.1%}" for k, v in summary.edge_utilization.items())
+    if summary.variants:
+        util = "; ".join(f"{name}: " + ", ".join(f"{k} {v:.1%}" for k, v in vs.edge_utilization.items())
+                         for name, vs in summary.variants.items())
     overall = summary.overall
     print(f"delivered {_fmt(overall.delivery_ratio, '.1%')} (latencies of delivered only; lost "
           f"{_fmt(overall.lost_ratio, '.1%')}, late {_fmt(overall.late_ratio, '.1%')})")

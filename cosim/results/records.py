@@ -72,8 +72,8 @@ def _schema() -> dict[str, Column]:
         "t_done_s": Column(pa.float64(), "s", "end of edge service; null if not served"),
         "latency_s": Column(pa.float64(), "s", "t_done_s - t_sense_s of a delivered inference; null otherwise"),
         "queue_wait_s": Column(pa.float64(), "s", "t_service_s - t_arrive_s; null if not served"),
-        "ber": Column(pa.float64(), "", "true channel BER, mean over the payload bits of every frame "
-                      "attempt; null without attempts"),
+        "ber": Column(pa.float64(), "", "true channel BER, mean over every frame attempt; null without "
+                      "attempts"),
         "ber_est": Column(pa.float64(), "", "receiver's BER estimate, mean over received frames; null if "
                           "none was received"),
         "bit_errors": Column(pa.int32(), "bit", "payload bit errors handed to the decoder"),
@@ -268,6 +268,8 @@ def _names(codes: np.ndarray, names: Sequence[str], valid: np.ndarray | bool = T
 def codes(column: pa.ChunkedArray | pa.Array, null: int = -1) -> np.ndarray:
     """A column as numpy: dictionary columns as their integer codes (`null` where null)."""
     if isinstance(column, pa.ChunkedArray):
+        if pa.types.is_dictionary(column.type):
+            column = column.unify_dictionaries()  # merged files (compare: variants) differ by chunk
         chunks = [codes(c, null) for c in column.chunks]
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
     if pa.types.is_dictionary(column.type):
@@ -276,9 +278,11 @@ def codes(column: pa.ChunkedArray | pa.Array, null: int = -1) -> np.ndarray:
 
 
 def read_columns(packets: Path, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """packets.parquet as numpy columns (dictionary columns as codes, nulls as -1 / NaN)."""
+    """packets.parquet as numpy columns: names as their codes (the index in the run's list of groups,
+    servers, strategies, `LOST_NAMES`), nulls as -1 / NaN; `variant` as names (null: None)."""
     table = pq.read_table(packets, columns=list(columns) if columns is not None else None)
-    return {name: codes(table.column(name)) for name in table.column_names}
+    return {name: np.array(table.column(name).to_pylist(), dtype=object) if name == "variant"
+            else codes(table.column(name)) for name in table.column_names}
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -135,7 +135,8 @@ class Metrics:
     jain_fairness_accuracy: float | None = None
     device_energy_mj_per_correct_inference: float | None = None
     wilson95: dict[str, Interval] = field(default_factory=dict)
-    task: dict[str, Any] = field(default_factory=dict)  # task metrics (detection: map50, ...), inline in JSON
+    # keys other modules add to this entry (detection: map50, ...; receiver_policy), inline in JSON
+    task: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "task"}
@@ -183,23 +184,27 @@ class RunSummary:
     warmup_s: float = 0.0
     window_s: float | None = None
     wall_time_s: float | None = None
+    receiver_policy: dict[str, str | None] = field(default_factory=dict)  # group -> deliver / drop
+    variants: dict[str, RunSummary] = field(default_factory=dict)  # `compare:` runs: each variant's own
     extra: dict[str, Any] = field(default_factory=dict)  # keys other modules add, kept as they are
 
     _TOP = ("edge_utilization", "edge_energy_j", "collisions", "decoder_calls", "decoder_cache_hits",
-            "sim_time_s", "events", "warmup_s", "window_s")
+            "sim_time_s", "events", "warmup_s", "window_s", "receiver_policy")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"scenario": self.scenario, "seed": self.seed, **self.overall.to_dict(),
                                "groups": {k: m.to_dict() for k, m in self.groups.items()},
                                "servers": {k: m.to_dict() for k, m in self.servers.items()}}
         out.update({k: _plain(getattr(self, k)) for k in self._TOP})
+        if self.variants:
+            out["variants"] = {k: v.to_dict() for k, v in self.variants.items()}
         out.update(self.extra)
         out["wall_time_s"] = self.wall_time_s
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
-        top = {"scenario", "seed", "groups", "servers", "wall_time_s", *cls._TOP}
+        top = {"scenario", "seed", "groups", "servers", "wall_time_s", "variants", *cls._TOP}
         metric_keys = {f.name for f in fields(Metrics)} - {"task"}
         task_keys = set()
         for g in (data.get("groups") or {}).values():
@@ -211,6 +216,7 @@ class RunSummary:
             groups={k: Metrics.from_dict(v) for k, v in (data.get("groups") or {}).items()},
             servers={k: ServerMetrics.from_dict(v) for k, v in (data.get("servers") or {}).items()},
             **{k: data[k] for k in (*cls._TOP, "wall_time_s") if k in data},
+            variants={k: cls.from_dict(v) for k, v in (data.get("variants") or {}).items()},
             extra={k: v for k, v in data.items() if k not in top and k not in overall},
         )
 
@@ -321,8 +327,8 @@ class _Tally:
         for col in _SUMMED:
             self.sums[col] += c[col].sum()
         self.ber_sum += c["ber"][delivered].sum()
-        # extended precision: the sum of these mixed-magnitude products should not depend on row order
-        self.attempt_ber_sum += float(np.sum(c["ber"] * c["tx_attempts"], dtype=np.longdouble))
+        # summed sorted: the result does not depend on the order the records were written in
+        self.attempt_ber_sum += float(np.sort(c["ber"] * c["tx_attempts"]).sum())
         self.latency_s.append(c["latency_s"][delivered])
         if len(self.dev_n):
             _add_devices(self, c)
@@ -440,16 +446,19 @@ def _latency_ms(tally: _Tally) -> np.ndarray:
 
 
 def summarise(packets: Path, groups: Sequence[GroupFacts], duration_s: float, deadline_s: float,
-              servers: Sequence[ServerFacts] = (), warmup_s: float = 0.0) -> Scopes:
+              servers: Sequence[ServerFacts] = (), warmup_s: float = 0.0, copies: int = 1) -> Scopes:
     """Metrics overall, per group and per server, read back from the records in batches.
 
     Records sensed before `warmup_s` are left out; rates are per second of `duration_s - warmup_s`.
-    Devices are numbered group after group (as the World builds them).
+    Devices are numbered group after group (as the World builds them). `copies`: the records pool that
+    many Worlds of the same devices (`compare:` variants; `groups` count every copy): per-device
+    figures then pool each device over the copies.
     """
     window_s = duration_s - warmup_s
-    offsets = np.cumsum([0] + [g.devices for g in groups])
+    offsets = np.cumsum([0] + [g.devices // copies for g in groups])
     n_devices = int(offsets[-1])
-    duty = np.repeat([g.duty_cycle for g in groups], [g.devices for g in groups]).astype(np.float64)
+    duty = np.repeat([g.duty_cycle * copies for g in groups],
+                     [g.devices // copies for g in groups]).astype(np.float64)  # occupancy per copy
     payload = [np.asarray(g.variant_payload_bits or (g.payload_bits,), dtype=np.int64) for g in groups]
     tallies = [_Tally() for _ in groups]
     everyone = _Tally(n_devices)  # per-device counts for overall and group scopes
@@ -493,7 +502,8 @@ def summarise(packets: Path, groups: Sequence[GroupFacts], duration_s: float, de
     out_servers = {}
     for s, t in zip(servers, per_server):
         index = np.asarray(s.devices, dtype=np.int64)
-        counts = [int(((index >= offsets[gi]) & (index < offsets[gi + 1])).sum()) for gi in range(len(groups))]
+        counts = [copies * int(((index >= offsets[gi]) & (index < offsets[gi + 1])).sum())
+                  for gi in range(len(groups))]
         pop = Population.of(groups, counts, index, duty[index])
         col = (s.frames, s.collided) if s.frames is not None else None
         busy_s = s.busy_s if s.busy_s is not None else float(t.sums["airtime_s"]) / (

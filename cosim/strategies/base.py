@@ -60,6 +60,8 @@ class StrategySetup:
     # The receiver accepts a frame only if its payload is error-free (CRC over the payload). False for
     # SemanticNN: a frame whose header survived is accepted with its payload errors (the decoder's job).
     exact: bool = True
+    # The payload is useless unless bit-exact (a JPEG stream): receiver policy `deliver` is refused.
+    requires_exact: bool = False
     # Per-inference alternatives (adaptive codec variants; per-sample JPEG sizes), and the policy that
     # picks one from the latest BER estimate the gateway fed back (None before the first report) and
     # the sample id: `choose(ber_report, sample) -> index into variants`.
@@ -328,7 +330,7 @@ class Raw:
         levels, variant_of = np.unique(padded, return_inverse=True)
         variants = tuple(StrategySetup(
             payload_bits=8 * int(n), device_macs=0.0, edge_macs=float(meta.full_model_macs), arq=True,
-            max_retries=retries, evaluator_key=key, make_evaluator=make) for n in levels)
+            max_retries=retries, evaluator_key=key, make_evaluator=make, requires_exact=True) for n in levels)
         of_sample = variant_of.astype(np.int64).tolist()
         return dataclasses.replace(
             variants[0], payload_bits=round(8 * float(sizes.mean())), variants=variants,

@@ -199,6 +199,28 @@ def _set_overrides(spec: SweepFile, varied: set[str]) -> list[str]:
     return texts
 
 
+VARIANT = "variant"
+"""The sweep path that selects a `compare:` variant of the base scenario (by name)."""
+
+
+def _variant_axis(axes: list, names: list[str], spec: SweepFile, path: Path, lines: dict) -> list:
+    """The axes with `variant` checked against the base's `compare:` names; a base with variants that
+    the sweep does not vary gets a `variant` axis over all of them (variants x grid)."""
+    for paths, values in axes:
+        if VARIANT not in paths:
+            continue
+        loc = ("grid", VARIANT) if VARIANT in spec.grid else ("zip",)
+        where = f"{path}{f':{line_for(lines, loc)}' if line_for(lines, loc) else ''}"
+        if not names:
+            raise ScenarioError(f"{where}: variant: the base scenario has no compare: variants")
+        for combo in values:
+            v = combo[paths.index(VARIANT)]
+            if v not in names:
+                raise ScenarioError(f"{where}: variant: no compare variant {v!r} in the base (have {names})")
+        return axes
+    return axes + [((VARIANT,), [(n,) for n in names])] if names else axes
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """Read, expand and validate a sweep file: every run's scenario is resolved before anything runs."""
     path = Path(path)
@@ -231,6 +253,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(f"{path}: base {spec.base} (with 'set'): {exc}") from None
     root_seed = spec.seed if spec.seed is not None else base_scenario.seed
     seeds = tuple(replication_seed(root_seed, r) for r in range(spec.replications))
+    axes = _variant_axis(axes, [v.name for v in base_scenario.compare], spec, path, lines)
     param_paths = tuple(p for paths, _ in axes for p in paths)
     points: list[Params] = []
     for combo in itertools.product(*(values for _, values in axes)):
@@ -238,9 +261,12 @@ def load_sweep(path: str | Path) -> Sweep:
         points.append(tuple(zip(param_paths, flat)))
     runs = []
     for point in points:
-        texts = [override_text(p, v) for p, v in point]
+        texts = [override_text(p, v) for p, v in point if p != VARIANT]
         try:
             scenario = load_scenario(base, fixed + texts, seeds[0])
+            variant = dict(point).get(VARIANT)
+            if variant is not None:
+                scenario = scenario.select(variant)
         except ScenarioError as exc:
             desc = ", ".join(f"{p}={v!r}" for p, v in point)
             first = point[0][0] if point else None

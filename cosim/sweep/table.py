@@ -25,7 +25,8 @@ from cosim.errors import DataError
 from cosim.results.summary import flatten
 
 RUN_COLUMNS = ("replication", "seed", "status", "error", "key")
-DROPPED_SUMMARY_KEYS = ("scenario", "seed")  # the sweep knows them; `seed` is a run column already
+DROPPED_SUMMARY_KEYS = ("scenario", "seed", "variants")  # the sweep knows them (`seed` is a run column,
+# and a sweep run simulates one `compare:` variant, whose name is its `variant` parameter)
 PARAMS_META = b"cosim.sweep.params"
 
 

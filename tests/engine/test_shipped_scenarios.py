@@ -17,7 +17,8 @@ SCENARIOS = sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml"
 SUMMARY_KEYS = {
     "inferences", "delivered", "accuracy", "delivered_accuracy", "latency_ms", "deadline_miss_ratio",
     "device_energy_mj_per_inference", "device_avg_power_mw", "battery_life_days", "bits_on_air_per_inference",
-    "frames_per_inference", "mean_ber", "edge_utilization", "sim_time_s", "wall_time_s", "events", "groups",
+    "frames_per_inference", "mean_ber", "delivered_mean_ber", "receiver_policy", "edge_utilization", "sim_time_s",
+    "wall_time_s", "events", "groups",
 }
 
 

@@ -152,22 +152,6 @@ def test_same_seed_same_outputs_whatever_the_codec_batch(tmp_path):
     assert s1 == s2
 
 
-def test_groups_share_channel_and_samples(tmp_path):
-    """Common random numbers: device i of two groups sees the same channel and the same samples."""
-    data = scenario(duration_s=20.0)
-    g = data["devices"][0]
-    g["channel"] = {"kind": "gilbert-elliott", "ber_good": 1e-4, "ber_bad": 2e-2,
-                    "mean_good_s": 2.0, "mean_bad_s": 1.0}
-    data["devices"] = [dict(g, name="a"), dict(g, name="b", board="stm32u575")]
-    _, c = run(data, tmp_path)
-    order = np.lexsort((c["t_sense_s"], c["device"]))
-    group, sample, t = c["group"][order], c["sample"][order], c["t_sense_s"][order]
-    a, b = group == 0, group == 1
-    assert a.sum() == b.sum() > 100
-    assert np.array_equal(sample[a], sample[b])
-    assert np.array_equal(t[a], t[b])
-
-
 @pytest.mark.parametrize("kind", ["aloha", "csma", "tdma"])
 def test_shared_media_run_and_account(tmp_path, kind):
     data = scenario(duration_s=20.0)

@@ -31,7 +31,7 @@ def test_overall_metrics_by_hand(scopes):
     assert m.lost_ratio == pytest.approx(2 / 6) and m.late_ratio == pytest.approx(1 / 6)
     assert m.deadline_miss_ratio == pytest.approx(3 / 6)
     assert m.accuracy == pytest.approx(2 / 6) and m.delivered_accuracy == pytest.approx(3 / 4)
-    assert m.lost == {"header": 1, "collision": 1, "queue": 0, "retries": 0, "access": 0}
+    assert m.lost == {"header": 1, "collision": 1, "queue": 0, "retries": 0, "access": 0, "payload": 0}
     # latency of the four delivered inferences only: 20, 50, 80, 300 ms
     assert m.latency_ms.over == "delivered" and m.latency_ms.count == 4
     assert m.latency_ms.p50 == pytest.approx(65.0) and m.latency_ms.mean == pytest.approx(112.5)

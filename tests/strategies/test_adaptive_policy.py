@@ -74,16 +74,18 @@ def test_adaptive_meets_its_target_with_less_energy_than_the_fixed_variant_that_
     fixed = meets[0]  # the cheapest variant meeting the target on every channel state
     assert fixed != cheap
 
-    groups = [group("adaptive", "adaptive", strategy_options={"accuracy_target": target})]
-    groups += [group(f"fixed{v}", "semanticnn", codec=spec) for v, spec in enumerate(VARIANTS)]
+    compare = [{"name": "adaptive", "set": {"devices.0.strategy": "adaptive",
+                                            "devices.0.strategy_options": {"accuracy_target": target}}}]
+    compare += [{"name": f"fixed{v}", "set": {"devices.0.codec": spec}} for v, spec in enumerate(VARIANTS)]
     channel = {"kind": "gilbert-elliott", "ber_good": ber_good, "ber_bad": ber_bad,
                "mean_good_s": 6.0, "mean_bad_s": 6.0}
-    summary, c = run(scenario(groups, channel, duration_s=60.0), tmp_path)
-    res = summary["groups"]
+    # the same devices and channel under every alternative (common random numbers)
+    summary, c = run(scenario([group("g", "semanticnn")], channel, duration_s=60.0, compare=compare), tmp_path)
+    res = summary["variants"]
     adaptive, fixed_res = res["adaptive"], res[f"fixed{fixed}"]
     assert adaptive["accuracy"] >= target
     energy = adaptive["device_energy_mj_per_inference"]
     assert energy < fixed_res["device_energy_mj_per_inference"]
     assert res[f"fixed{cheap}"]["device_energy_mj_per_inference"] < energy  # it does pay for robustness
-    used = np.bincount(c["codec_variant"][c["group"] == 0], minlength=len(VARIANTS)) / adaptive["inferences"]
+    used = np.bincount(c["codec_variant"][c["variant"] == "adaptive"], minlength=len(VARIANTS)) / adaptive["inferences"]
     assert used[cheap] > 0.3 and used[[v for v in range(len(VARIANTS)) if v != cheap]].sum() > 0.2

@@ -45,18 +45,22 @@ def test_arq_strategies_pay_latency_and_energy_as_ber_rises(tmp_path):
 
 @pytest.fixture(scope="module")
 def side_by_side(tmp_path_factory):
-    groups = [group(s, s) for s in ("semanticnn", "split-int8", "raw", "local")]
-    groups.append(group("split-int8-noarq", "split-int8", strategy_options={"arq": False}))
-    groups.append(group("raw-jpeg", "raw", strategy_options={"jpeg_quality": 75}))
-    summary, c = run(scenario(groups, GE_1E2, duration_s=40.0), tmp_path_factory.mktemp("side"))
-    return summary["groups"], c
+    """The strategies as `compare:` variants of one fleet (common random numbers)."""
+    compare = [{"name": s, "set": {"devices.0.strategy": s}} for s in ("semanticnn", "split-int8", "raw", "local")]
+    compare.append({"name": "split-int8-noarq", "set": {"devices.0.strategy": "split-int8",
+                                                        "devices.0.strategy_options": {"arq": False}}})
+    compare.append({"name": "raw-jpeg", "set": {"devices.0.strategy": "raw",
+                                                "devices.0.strategy_options": {"jpeg_quality": 75}}})
+    data = scenario([group("nodes", "semanticnn")], GE_1E2, duration_s=40.0, compare=compare)
+    summary, c = run(data, tmp_path_factory.mktemp("side"))
+    return summary["variants"], c
 
 
-def test_same_samples_and_sensing_times_in_every_group(side_by_side):
-    _, c = side_by_side
-    first = c["group"] == 0
-    for gi in range(1, 6):
-        m = c["group"] == gi
+def test_same_samples_and_sensing_times_in_every_variant(side_by_side):
+    g, c = side_by_side
+    first = c["variant"] == "semanticnn"
+    for name in g:
+        m = c["variant"] == name
         assert np.array_equal(np.sort(c["sample"][m]), np.sort(c["sample"][first]))
         np.testing.assert_allclose(np.sort(c["t_sense_s"][m]), np.sort(c["t_sense_s"][first]))
 
