@@ -209,7 +209,7 @@ class RunSummary:
         task_keys = set()
         for g in (data.get("groups") or {}).values():
             task_keys |= set(g) - metric_keys
-        overall = {k: v for k, v in data.items() if k in metric_keys or k in task_keys}
+        overall = {k: v for k, v in data.items() if k not in top and (k in metric_keys or k in task_keys)}
         return cls(
             scenario=data.get("scenario", ""), seed=data.get("seed", 0),
             overall=Metrics.from_dict(overall),

@@ -72,3 +72,15 @@ def test_example_script_runs_and_plots(tmp_path):
                          capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=600, check=False)
     assert out.returncode == 0, out.stderr
     assert "accuracy" in out.stdout and (tmp_path / "ex-latency.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_compare_run_summary_round_trips_typed(tmp_path):
+    data = {**TINY, "compare": [{"name": "near", "set": {}},
+                                {"name": "far", "set": {"devices.0.placement.distance_m": 9}}]}
+    run = cosim.run(data, outdir=tmp_path / "c")
+    s = run.summary
+    assert set(s.variants) == {"near", "far"} and s.inferences == sum(v.inferences for v in s.variants.values())
+    assert s.groups["sensors"].task["receiver_policy"] == "deliver" and s.receiver_policy == {"sensors": "deliver"}
+    loaded = cosim.load_run(tmp_path / "c").summary
+    assert loaded == s and loaded.to_dict() == s.to_dict()
+    assert set(run.packets["variant"].cat.categories) == {"near", "far"}
