@@ -27,6 +27,7 @@ class Inference:
         "ber_est",
         "bit_errors",
         "bits_on_air",
+        "cca_mj",
         "codec_variant",
         "compute_mj",
         "device",
@@ -38,17 +39,21 @@ class Inference:
         "positions",
         "pred",
         "rx_mj",
+        "rx_window_mj",
         "sample",
         "sense_mj",
         "server",
         "snr_db",
+        "setup_mj",
         "t_arrive",
         "t_done",
         "t_sense",
         "t_service",
         "t_tx_start",
+        "tail_mj",
         "tx_attempts",
         "tx_mj",
+        "wake_mj",
     )
 
     def __init__(self, device: int, group: int, sample: int, label: int, t_sense: float) -> None:
@@ -75,6 +80,12 @@ class Inference:
         self.compute_mj = 0.0
         self.tx_mj = 0.0
         self.rx_mj = 0.0
+        # protocol and wake-up phases (cosim.net.protocols): one `<phase>_mj` record column each
+        self.wake_mj = 0.0  # MCU wake from stop + radio start-up
+        self.rx_window_mj = 0.0  # receive windows / the central's packets the protocol opens
+        self.cca_mj = 0.0  # clear-channel assessment before each frame
+        self.setup_mj = 0.0  # connection set-up and release (random access, RRC, association)
+        self.tail_mj = 0.0  # connected-mode inactivity tail and idle before the deep sleep
         self.active_s = 0.0  # time the device was not asleep for this inference
         self.pred = -1
         self.codec_variant = 0  # index of the codec variant used (adaptive strategies; raw JPEG sizes)

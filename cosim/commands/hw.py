@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pl.set_defaults(func=_list)
     ps = sub.add_parser("show", help="every value of one profile with its unit and source")
     ps.add_argument("spec", metavar="NAME|PATH", help="profile name (e.g. stm32l476, ble-1m, rpi5) or YAML path")
-    ps.add_argument("--kind", choices=("board", "radio", "edge"), help="kind, if NAME is ambiguous")
+    ps.add_argument("--kind", choices=("board", "radio", "edge", "battery"), help="kind, if NAME is ambiguous")
     ps.set_defaults(func=_show)
     p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
 
@@ -43,22 +43,29 @@ def _profiles(paths: list[str]) -> list:
 
 
 def _kind(profile) -> str:
-    from cosim.config.profiles import BoardProfile, RadioProfile
+    from cosim.config.profiles import BatteryProfile, BoardProfile, RadioProfile
 
-    return "board" if isinstance(profile, BoardProfile) else "radio" if isinstance(profile, RadioProfile) else "edge"
+    for cls, kind in ((BoardProfile, "board"), (RadioProfile, "radio"), (BatteryProfile, "battery")):
+        if isinstance(profile, cls):
+            return kind
+    return "edge"
 
 
 def _figures(profile) -> str:
     kind = _kind(profile)
     if kind == "board":
         return (f"{profile.core}, {profile.clock_mhz:g} MHz, {profile.sram_kb} KiB SRAM, {profile.flash_kb} KiB flash, "
-                f"run {profile.run_current_ma:g} mA, stop {profile.sleep_current_ua:g} µA, "
+                f"run {profile.run_current_ma:g} mA (core {profile.core_current_ma:g}), stop {profile.sleep_current_ua:g} µA, "
                 f"{profile.cycles_per_mac_conv:g}/{profile.cycles_per_mac_fc:g} cycles/MAC conv/fc")
     if kind == "radio":
         return (f"{profile.phy} {profile.modulation}, {_rate(profile.bitrate_bps)}, "
                 f"{profile.max_payload_bytes} B/frame ({profile.airtime_s(profile.max_payload_bytes) * 1e3:.4g} ms), "
                 f"TX {profile.tx_current_ma:g} mA @ {profile.tx_power_dbm:g} dBm, RX {profile.rx_current_ma:g} mA, "
                 f"duty {profile.duty_cycle:g}")
+    if kind == "battery":
+        return (f"{profile.chemistry}, {profile.capacity_mah:g} mAh at {profile.nominal_v:g} V (cut-off "
+                f"{profile.cutoff_v:g} V), self-discharge {profile.self_discharge_per_year:.0%}/year, "
+                f"shelf {profile.shelf_life_years:g} years, pulse derating {profile.pulse_derating:g}")
     return (f"t(b) = {profile.batch_t0_ms:g} + b·{profile.batch_t1_ms:g} ms at {profile.reference_macs / 1e9:.3g} GMAC/sample, "
             f"{profile.idle_power_w:g}-{profile.active_power_w:g} W")
 
@@ -95,12 +102,17 @@ def _show(args: argparse.Namespace) -> int:
     kind = _kind(profile)
     print(f"{profile.name} ({kind}): {profile.description}")
     print(f"file: {profile.path}")
-    for text_field in ("core", "phy", "modulation"):
+    for text_field in ("core", "phy", "modulation", "chemistry"):
         if hasattr(profile, text_field):
             print(f"{text_field}: {getattr(profile, text_field)}")
+    if kind == "board":
+        print(f"calibration: {profile.calibration}")
+        run = profile.sources["run_current_ma"]
+        print(f"  run_current_ma {_number(run.value)} mA (board-level, used) vs core_current_ma "
+              f"{_number(profile.core_current_ma)} mA (datasheet core-only): source: {run.source}")
     width = max(len(k) for k in profile.sources)
     for key, src in profile.sources.items():
-        unit = unit_of(kind, key)
+        unit = unit_of(kind, key, getattr(profile, "phy", None))
         flag = "  [estimate]" if src.estimate else ""
         print(f"{key:<{width}}  {_number(src.value)} {unit}{flag}".rstrip())
         print(f"{'':<{width}}    source: {src.source}")

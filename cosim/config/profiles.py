@@ -21,8 +21,8 @@ from cosim.channel.modulation import MODULATIONS  # the names `ber_from_snr_db` 
 from cosim.errors import CosimError, ProfileError
 from cosim.config.yamlio import line_for, load_yaml
 
-KINDS = ("board", "radio", "edge")
-_DIRS = {"board": "boards", "radio": "radios", "edge": "edge"}
+KINDS = ("board", "radio", "edge", "battery")
+_DIRS = {"board": "boards", "radio": "radios", "edge": "edge", "battery": "batteries"}
 PHYS = ("ble", "ieee802154", "lora", "nbiot", "wifi")
 LORA_PREAMBLE_SYMBOLS = 8  # LoRaWAN default preamble length, symbols
 LORA_LDRO_SYMBOL_S = 16.38e-3  # Semtech: low data rate optimisation on when a symbol lasts >= 16 ms
@@ -53,17 +53,25 @@ def _sources_field() -> Any:
 
 @dataclass(frozen=True)
 class BoardProfile:
-    """An MCU board: clock, memories, currents and int8 cycles per MAC."""
+    """An MCU board: clock, memories, currents and int8 cycles per MAC.
+
+    `run_current_ma` is the board-level current while running a network, calibrated to MLPerf Tiny's
+    measured energy per inference (or a measured sibling's, as `calibration` says); the datasheet's
+    core-only run current is kept apart as `core_current_ma`.
+    """
 
     name: str
     description: str
     core: str
+    calibration: str
     clock_mhz: float
     max_clock_mhz: float
     sram_kb: int
     flash_kb: int
     run_current_ma: float
+    core_current_ma: float
     sleep_current_ua: float
+    wakeup_us: float
     supply_v: float
     cycles_per_mac_conv: float
     cycles_per_mac_fc: float
@@ -94,6 +102,11 @@ class BoardProfile:
         """Power in stop mode with SRAM retained, mW."""
         return self.supply_v * self.sleep_current_ua / 1000.0
 
+    @property
+    def wake_mj(self) -> float:
+        """Energy to wake from the stop mode once: `wakeup_us` at the core-only run current, mJ."""
+        return self.supply_v * self.core_current_ma * self.wakeup_us / 1e6
+
 
 @dataclass(frozen=True)
 class RadioProfile:
@@ -123,6 +136,7 @@ class RadioProfile:
     lora_sf: int | None = None
     lora_bw_hz: float | None = None
     lora_cr: int | None = None
+    protocol: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}), compare=False, hash=False)
     sources: Mapping[str, Sourced] = _sources_field()
     path: Path | None = None
 
@@ -194,6 +208,49 @@ class EdgeProfile:
         return (self.batch_t0_ms + batch * self.batch_t1_ms * scale) / 1000.0
 
 
+@dataclass(frozen=True)
+class BatteryProfile:
+    """A battery: rated capacity to its cut-off voltage, self-discharge, shelf life, pulse derating.
+
+    Usable energy = capacity x nominal voltage x pulse_derating (the fraction of the rated capacity a
+    cell delivers under the device's pulse loads: Li-SOCl2 bobbin cells and coin cells lose capacity
+    to high pulse currents). Self-discharge drains `self_discharge_per_year` of the rated energy per
+    year whatever the load; no cell outlives `shelf_life_years`.
+    """
+
+    name: str
+    description: str
+    chemistry: str
+    capacity_mah: float
+    nominal_v: float
+    cutoff_v: float
+    self_discharge_per_year: float
+    shelf_life_years: float
+    pulse_derating: float
+    sources: Mapping[str, Sourced] = _sources_field()
+    path: Path | None = None
+
+    @property
+    def usable_mwh(self) -> float:
+        """Energy the device can draw, mWh."""
+        return self.capacity_mah * self.nominal_v * self.pulse_derating
+
+    @property
+    def self_discharge_mw(self) -> float:
+        """Self-discharge as a constant drain, mW (fraction of the rated energy per year / hours per year)."""
+        return self.self_discharge_per_year * self.capacity_mah * self.nominal_v / HOURS_PER_YEAR
+
+    def life_days(self, avg_power_mw: float) -> float:
+        """Days until the usable energy is spent at `avg_power_mw` plus self-discharge, capped by shelf life."""
+        drain_mw = avg_power_mw + self.self_discharge_mw
+        days = self.usable_mwh / drain_mw / 24.0 if drain_mw > 0 else math.inf
+        return min(days, self.shelf_life_years * DAYS_PER_YEAR)
+
+
+HOURS_PER_YEAR = 8766.0  # 365.25 days
+DAYS_PER_YEAR = 365.25
+
+
 def lora_airtime_s(pl_bytes: int, sf: int, bw_hz: float, cr: int, crc: bool = True,
                    explicit_header: bool = True, preamble_symbols: int = LORA_PREAMBLE_SYMBOLS) -> float:
     """LoRa time on air, s (Semtech SX1261/2 datasheet §6.1.4); cr = 1..4 for 4/5..4/8.
@@ -257,7 +314,9 @@ _BOARD_FIELDS: dict[str, _Num] = {
     "sram_kb": _Num("KiB", integer=True),
     "flash_kb": _Num("KiB", integer=True),
     "run_current_ma": _Num("mA"),
+    "core_current_ma": _Num("mA"),
     "sleep_current_ua": _Num("µA"),
+    "wakeup_us": _Num("µs", strict=False),
     "supply_v": _Num("V"),
     "cycles_per_mac_conv": _Num("cycles/MAC"),
     "cycles_per_mac_fc": _Num("cycles/MAC"),
@@ -293,15 +352,33 @@ _EDGE_FIELDS: dict[str, _Num] = {
     "idle_power_w": _Num("W", strict=False),
     "active_power_w": _Num("W"),
 }
-_TEXT_FIELDS = {"board": ("core",), "radio": ("phy", "modulation"), "edge": ()}
-_NUM_FIELDS = {"board": _BOARD_FIELDS, "radio": {**_RADIO_FIELDS, **_LORA_FIELDS}, "edge": _EDGE_FIELDS}
-_CLASSES = {"board": BoardProfile, "radio": RadioProfile, "edge": EdgeProfile}
+_BATTERY_FIELDS: dict[str, _Num] = {
+    "capacity_mah": _Num("mAh"),
+    "nominal_v": _Num("V"),
+    "cutoff_v": _Num("V"),
+    "self_discharge_per_year": _Num("fraction/year", strict=False, maximum=1.0),
+    "shelf_life_years": _Num("years"),
+    "pulse_derating": _Num("fraction", maximum=1.0),
+}
+_TEXT_FIELDS = {"board": ("core", "calibration"), "radio": ("phy", "modulation"), "edge": (),
+                "battery": ("chemistry",)}
+_NUM_FIELDS = {"board": _BOARD_FIELDS, "radio": {**_RADIO_FIELDS, **_LORA_FIELDS}, "edge": _EDGE_FIELDS,
+               "battery": _BATTERY_FIELDS}
+_CLASSES = {"board": BoardProfile, "radio": RadioProfile, "edge": EdgeProfile, "battery": BatteryProfile}
 _SOURCED_KEYS = ("value", "source", "estimate", "note")
 
 
-def unit_of(kind: str, field_name: str) -> str:
+def _protocol_specs(phy: str | None) -> dict[str, _Num]:
+    """The numeric fields the protocol of `phy` adds to a radio profile (>= 0; levels in dB may be negative)."""
+    from cosim.net.protocols import protocol_fields
+
+    return {k: _Num(unit, minimum=None if unit == "dB" else 0.0, strict=False)
+            for k, unit in protocol_fields(phy or "").items()}
+
+
+def unit_of(kind: str, field_name: str, phy: str | None = None) -> str:
     """The unit of a numeric profile field ("" when dimensionless or unknown)."""
-    spec = _NUM_FIELDS.get(kind, {}).get(field_name)
+    spec = _NUM_FIELDS.get(kind, {}).get(field_name) or _protocol_specs(phy).get(field_name)
     return spec.unit if spec else ""
 
 
@@ -380,7 +457,13 @@ def load_edge(spec: str | Path) -> EdgeProfile:
     return load_profile(spec, "edge")
 
 
-def load_profile(spec: str | Path, kind: str | None = None) -> BoardProfile | RadioProfile | EdgeProfile:
+def load_battery(spec: str | Path) -> BatteryProfile:
+    """A battery profile by name (hw_profiles/batteries/NAME.yaml) or path; cached."""
+    return load_profile(spec, "battery")
+
+
+def load_profile(spec: str | Path, kind: str | None = None
+                 ) -> BoardProfile | RadioProfile | EdgeProfile | BatteryProfile:
     """Any profile by name or path; `kind` (if given) must match the file's `kind`. Cached per file version."""
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -419,7 +502,14 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
         raise fail(("kind",), f"must be one of {', '.join(KINDS)}, got {kind!r}")
     if want is not None and kind != want:
         raise fail(("kind",), f"this is a {kind} profile, expected a {want} profile")
-    num_fields = _NUM_FIELDS[kind]
+    num_fields = dict(_NUM_FIELDS[kind])
+    protocol_keys: set[str] = set()
+    if kind == "radio" and data.get("phy") not in PHYS:
+        raise fail(("phy",), f"must be one of {', '.join(PHYS)}, got {data.get('phy')!r}")
+    if kind == "radio":
+        protocol = _protocol_specs(data["phy"])
+        protocol_keys = set(protocol)
+        num_fields.update(protocol)
     text_fields = ("name", "description") + _TEXT_FIELDS[kind]
     lora = kind == "radio" and data.get("phy") == "lora"
     optional = set(_LORA_FIELDS) if kind == "radio" and not lora else set()
@@ -474,6 +564,10 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
 
     if kind == "board" and values["clock_mhz"] > values["max_clock_mhz"]:
         raise fail(("clock_mhz",), f"{values['clock_mhz']:g} MHz exceeds max_clock_mhz {values['max_clock_mhz']:g}")
+    if kind == "battery" and values["cutoff_v"] >= values["nominal_v"]:
+        raise fail(("cutoff_v",), f"{values['cutoff_v']:g} V must be below nominal_v {values['nominal_v']:g} V")
+    if protocol_keys:
+        values["protocol"] = MappingProxyType({k: values.pop(k) for k in sorted(protocol_keys)})
     if kind == "edge" and values["active_power_w"] < values["idle_power_w"]:
         raise fail(("active_power_w",), "must be >= idle_power_w")
     if kind == "radio":

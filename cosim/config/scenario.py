@@ -158,6 +158,9 @@ class DeviceGroup(Strict):
     channel: ChannelConfig | None = Field(None, description="channel; default: the server's channel")
     battery_mah: float = Field(1000.0, gt=0, le=1e7, description="battery capacity, mAh (default 1000)")
     battery_v: float = Field(3.0, gt=0, le=48, description="battery voltage, V (default 3.0)")
+    battery: str | None = Field(None, description="battery profile name or path (hw_profiles/batteries/: "
+                                "capacity, self-discharge, shelf life, pulse derating); overrides "
+                                "battery_mah and battery_v, which stay as an ideal-cell shortcut")
     sense: SenseModel = Field(default_factory=SenseModel)
 
 

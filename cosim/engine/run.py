@@ -188,6 +188,7 @@ def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[
             name=first.name, devices=sum(f.devices for f in fs),
             sleep_mw=sum(f.sleep_mw for f in fs) / len(fs), battery_mwh=sum(f.battery_mwh for f in fs) / len(fs),
             payload_bits=round(sum(f.payload_bits for f in fs) / len(fs)),
+            background_mw=first.background_mw, battery=first.battery,
             duty_cycle=sum(f.duty_cycle for f in fs) / len(fs)))
     servers = []
     for si, first in enumerate(runs[0].servers):  # the same servers and attachments in every variant

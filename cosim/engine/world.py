@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from cosim.config.profiles import load_board, load_edge, load_radio
+from cosim.config.profiles import load_battery, load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
 from cosim.engine.placement import _arrivals, _attachments
@@ -19,8 +19,10 @@ from cosim.errors import ScenarioError
 from cosim.inference import Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
+from cosim.net.protocols import link_radio
 from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
+from cosim.node.energy import EnergyModel
 from cosim.results.records import DevicePlace, Recorder
 from cosim.results.summary import GroupFacts
 from cosim.rng import numpy_stream, python_stream
@@ -158,19 +160,31 @@ class World:
         self.receiver_policies[group.name] = policy
         variants = tuple(dataclasses.replace(v, exact=policy == "drop") for v in setup.all_variants())
         server_of, distances = self._attached[gi]
-        plans_at = {k: tuple(self._link_plan(group, board, radio, v, self.media[sc.edge[k].name], where)
-                             for v in variants) for k in sorted(set(server_of))}
+        plans_at: dict[tuple[int, str], tuple[LinkPlan, ...]] = {}  # (server, radio of the device's link)
+
+        def plans_for(k: int, link_radio_: object) -> tuple[LinkPlan, ...]:
+            key = (k, link_radio_.name)
+            if key not in plans_at:
+                plans_at[key] = tuple(self._link_plan(group, board, link_radio_, v, self.media[sc.edge[k].name],
+                                                      where) for v in variants)
+            return plans_at[key]
+
+        for k in sorted(set(server_of)):
+            plans_for(k, radio)
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
                 sink = self.detections.add if self.detections else self.recorder.add
                 self.evaluators[v.evaluator_key] = v.make_evaluator(sink, sc.codec_batch)
         self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
-        radio_sleep_mw = radio.sleep_current_ua * radio.supply_v / 1000.0
+        battery = load_battery(group.battery) if group.battery else None
         self.group_facts.append(GroupFacts(
-            name=group.name, devices=group.count, sleep_mw=board.sleep_power_mw + radio_sleep_mw,
-            battery_mwh=group.battery_mah * group.battery_v, payload_bits=setup.payload_bits,
-            duty_cycle=radio.duty_cycle, variant_payload_bits=tuple(v.payload_bits for v in variants),
+            name=group.name, devices=group.count, sleep_mw=board.sleep_power_mw + radio.sleep_supply_mw,
+            battery_mwh=battery.usable_mwh if battery else group.battery_mah * group.battery_v,
+            payload_bits=setup.payload_bits,
+            background_mw=EnergyModel.of(board, radio, group.sense, setup.arq).protocol.background_mw,
+            battery=battery, duty_cycle=radio.duty_cycle,
+            variant_payload_bits=tuple(v.payload_bits for v in variants),
         ))
         first_index = len(self.devices)
         slots = [0] * len(sc.edge)  # TDMA slot of each device within its server's schedule
@@ -180,12 +194,15 @@ class World:
         for i in range(group.count):
             server_cfg = sc.edge[server_of[i]]
             channel = group.channel or server_cfg.channel
-            plans = plans_at[server_of[i]]
-            pilot_bits = plans[0].pilot_bits
             # every stream is keyed by the device's identity (group name, index): devices are independent,
             # and a `compare:` variant (same seed, same groups) sees the very same device
             who = ("channel", group.name, i) if channel.scope == "device" else ("gateway-channel", server_cfg.name)
             link = channel.make_link(python_stream(sc.seed, *who), radio, float(distances[i]))
+            used = link_radio(radio, getattr(link, "mean_snr_db", None))  # NB-IoT: its coverage level's radio
+            if used is not radio:  # the same draws, the SNR gained by repetition combining
+                link = channel.make_link(python_stream(sc.seed, *who), used, float(distances[i]))
+            plans = plans_for(server_of[i], used)
+            pilot_bits = plans[0].pilot_bits
             sample_rng = python_stream(sc.seed, "samples", group.name, i)
             n = self.n_samples
             device = Device(
@@ -200,7 +217,7 @@ class World:
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
-            self._place(device, link, channel, radio, server_of[i], float(distances[i]),
+            self._place(device, link, channel, used, server_of[i], float(distances[i]),
                         self._positions[gi][0][i] if self._positions[gi] else None)
 
     def _place(self, device: Device, link, channel, radio, server: int, distance_m: float, xy) -> None:
@@ -224,11 +241,8 @@ class World:
                 f"edge medium slot_ms={medium.slot_s * 1000:g} is shorter than a frame of "
                 f"{group.radio} ({max(frames.airtime_s) * 1000:.3f} ms) in {where}"
             )
-        tx_mw = radio.tx_current_ma * radio.supply_v
-        rx_mw = radio.rx_current_ma * radio.supply_v
+        energy = EnergyModel.of(board, radio, group.sense, setup.arq)
         turnaround_s = radio.turnaround_us / 1e6
-        compute_s = board.compute_time_s(setup.device_macs)
-        sense_s = group.sense.time_ms / 1000.0
         return LinkPlan(
             frame_payload_bits=tuple(frames.payload_bits),
             frame_airtime_s=frames.airtime_s,
@@ -245,12 +259,17 @@ class World:
             ack_rx_s=radio.ack_airtime_s() + (turnaround_s if turnaround_s <= 1e-3 else 0.0),
             ack_bits=radio.ack_bytes * 8,
             backoff_s=max(radio.ack_airtime_s(), 1e-3),
-            tx_mj_per_s=tx_mw,
-            rx_mj_per_s=rx_mw,
-            sense_s=sense_s,
-            sense_mj=(board.run_power_mw + group.sense.current_ma * board.supply_v) * sense_s,
-            compute_s=compute_s,
-            compute_mj=board.compute_energy_mj(setup.device_macs),
+            tx_mj_per_s=energy.tx_mw,
+            rx_mj_per_s=energy.rx_mw,
+            sense_s=energy.sense_s,
+            sense_mj=energy.sense_mj,
+            compute_s=board.compute_time_s(setup.device_macs),
+            compute_mj=energy.compute_mj(setup.device_macs),
+            access_s=energy.protocol.access_s,
+            fixed_mj=tuple((f"{phase}_mj", mj) for phase, mj in energy.fixed_phases_mj()),
+            listen_mj=energy.frame_listen_mj(),
+            listen_attr=f"{energy.protocol.frame_listen_phase}_mj",
+            ack_miss_rx_s=energy.protocol.ack_miss_rx_s,
         )
 
     # -- running ---------------------------------------------------------------------------------

@@ -50,6 +50,12 @@ class LinkPlan:
     sense_mj: float
     compute_s: float
     compute_mj: float
+    # what the radio protocol and the MCU's wake-up add (cosim.node.energy, cosim.net.protocols)
+    access_s: float = 0.0  # delay before the first frame (connection event, RRC set-up), s
+    fixed_mj: tuple[tuple[str, float], ...] = ()  # per inference: (Inference attribute, mJ)
+    listen_mj: float = 0.0  # protocol listening per frame attempt (RX windows, CCA), mJ
+    listen_attr: str = "rx_window_mj"  # the Inference attribute it is booked to
+    ack_miss_rx_s: float = 0.0  # extra listening when an awaited ACK does not come, s
 
     @property
     def total_payload_bits(self) -> int:
@@ -144,8 +150,10 @@ class Device:
         plan = self.plan
         inf.sense_mj = plan.sense_mj
         inf.compute_mj = plan.compute_mj
+        for attr, mj in plan.fixed_mj:
+            setattr(inf, attr, mj)
         inf.active_s = plan.sense_s + plan.compute_s
-        inf.t_tx_start = max(now, self.busy_until) + plan.sense_s + plan.compute_s
+        inf.t_tx_start = max(now, self.busy_until) + plan.sense_s + plan.compute_s + plan.access_s
         return inf
 
     def _on_sense(self, _event: simpy.Event) -> None:
@@ -197,6 +205,8 @@ class Device:
         inf.ber_bits += 1
         inf.tx_attempts += 1
         inf.tx_mj += air * plan.tx_mj_per_s
+        if plan.listen_mj:
+            setattr(inf, plan.listen_attr, getattr(inf, plan.listen_attr) + plan.listen_mj)
         inf.active_s += air
         inf.airtime_s += air
         if self.snr_at is not None:
@@ -215,13 +225,17 @@ class Device:
         est = self.estimate_ber(ber, pilot_errors) if pilot_bits else ber
         return FrameOutcome(errs[0] < header, payload, ber, est)
 
-    def _ack_received(self, inf: Inference, t: float) -> bool:
-        """Listen for the ACK after a frame ending at `t`; the ACK itself can be corrupted."""
+    def _ack_received(self, inf: Inference, t: float, sent: bool) -> bool:
+        """Listen for the ACK after a frame ending at `t` (`sent`: the receiver accepted the frame and
+        acknowledges it); the ACK itself can be corrupted."""
         plan = self.plan
         inf.rx_mj += plan.ack_rx_s * plan.rx_mj_per_s
         inf.active_s += plan.ack_rx_s
         ber = self.link.ber_at(t)
-        return not error_positions(self.err_rng, plan.ack_bits, ber)
+        ok = not error_positions(self.err_rng, plan.ack_bits, ber) and sent
+        if not ok and plan.ack_miss_rx_s:  # an ACK that never decodes keeps the receiver on longer
+            inf.rx_mj += plan.ack_miss_rx_s * plan.rx_mj_per_s
+        return ok
 
     def _accept(self, inf: Inference, k: int, out: FrameOutcome, offset: int) -> None:
         """Book a frame that reached the gateway (its payload errors go to the decoder), unless the
@@ -271,7 +285,7 @@ class Device:
                         self._accept(inf, k, out, offset)
                     break
                 ok = not out.header_hit and not (plan.exact and out.payload_errors)
-                ok = self._ack_received(inf, t) and ok
+                ok = self._ack_received(inf, t, ok)
                 t += plan.ack_window_s
                 if ok:
                     self._accept(inf, k, out, offset)
@@ -337,7 +351,7 @@ class Device:
                             self._accept(inf, k, out, offset)
                         break
                     ok = not collided and not out.header_hit and not (plan.exact and out.payload_errors)
-                    ok = self._ack_received(inf, env.now) and ok
+                    ok = self._ack_received(inf, env.now, ok)
                     yield env.timeout(plan.ack_window_s)
                     if ok:
                         self._accept(inf, k, out, offset)

@@ -108,14 +108,16 @@ def _latency_cdf(d, names, path: Path) -> Path:
 def _energy_breakdown(summary, names, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     bottom = np.zeros(len(names))
-    phases = list(summary.overall.device_energy_mj_by_phase)  # every phase the records hold, then sleep
-    for phase in phases:
-        vals = np.array([summary.groups[n].device_energy_mj_by_phase.get(phase) or 0.0 for n in names])
+    by_group = [summary.groups[n].device_energy_mj_by_phase for n in names]
+    phases = [p for p in dict.fromkeys(k for g in by_group for k in g) if any(g.get(p) for g in by_group)]
+    for phase in phases:  # every phase the summary reports that costs anything, in its order
+        vals = np.array([g.get(phase) or 0.0 for g in by_group])
         ax.bar(names, vals, bottom=bottom, label=phase)
         bottom += vals
     ax.set_ylabel("device energy per inference (mJ)")
     ax.set_title("Energy per inference by phase")
-    ax.legend()
+    if phases:
+        ax.legend()
     return _save(fig, path)
 
 

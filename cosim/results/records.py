@@ -35,6 +35,8 @@ RAW = {
     "t_done": np.float64, "ber": np.float64, "ber_est": np.float64, "bit_errors": np.int32,
     "frames": np.int16, "tx_attempts": np.int16, "bits_on_air": np.int64, "airtime_s": np.float64,
     "sense_mj": np.float64, "compute_mj": np.float64, "tx_mj": np.float64, "rx_mj": np.float64,
+    "wake_mj": np.float64, "rx_window_mj": np.float64, "cca_mj": np.float64, "setup_mj": np.float64,
+    "tail_mj": np.float64,
     "active_s": np.float64, "codec_variant": np.int16, "server": np.int32, "snr_db": np.float64,
 }
 _ROW = operator.attrgetter(*RAW)  # Inference -> tuple of the RAW values (one C call)

@@ -55,10 +55,18 @@ class GroupFacts:
     name: str
     devices: int
     sleep_mw: float  # board + radio asleep, mW
-    battery_mwh: float  # battery energy per device, mWh
+    battery_mwh: float  # usable battery energy per device, mWh
     payload_bits: int  # application bits per inference (codec variant 0)
+    background_mw: tuple[tuple[str, float], ...] = ()  # protocol costs while asleep, by phase, mW
+    battery: object | None = None  # a BatteryProfile (self-discharge, shelf life), or None: ideal cell
     duty_cycle: float = 1.0  # largest fraction of time on air allowed per device
     variant_payload_bits: tuple[int, ...] = ()  # per codec variant (default: (payload_bits,))
+
+    def life_days(self, avg_power_mw: float) -> float | None:
+        """Battery life at `avg_power_mw`, days: the profile's (self-discharge, shelf life) or ideal."""
+        if self.battery is not None:
+            return self.battery.life_days(avg_power_mw)
+        return self.battery_mwh / avg_power_mw / 24.0 if avg_power_mw > 0 else None
 
 
 @dataclass(frozen=True)
@@ -348,16 +356,32 @@ class _Tally:
 class Population:
     """The devices of one scope: how many, their sleep power, batteries and duty cycles."""
 
-    devices: int
-    sleep_mw_sum: float
-    battery_mwh_sum: float
+    members: tuple[tuple[GroupFacts, int], ...]  # (group, how many of its devices)
     index: np.ndarray  # device indices
     duty: np.ndarray  # duty cycle of each (same order)
 
     @staticmethod
     def of(groups: Sequence[GroupFacts], counts: Sequence[int], index: np.ndarray, duty: np.ndarray) -> Population:
-        return Population(sum(counts), sum(g.sleep_mw * k for g, k in zip(groups, counts)),
-                          sum(g.battery_mwh * k for g, k in zip(groups, counts)), index, duty)
+        return Population(tuple((g, int(k)) for g, k in zip(groups, counts)), index, duty)
+
+    @property
+    def devices(self) -> int:
+        return sum(k for _, k in self.members)
+
+    def background_mw(self) -> dict[str, float]:
+        """Continuous power while asleep, summed over the devices, by phase (`sleep` first), mW."""
+        out = {"sleep": sum(g.sleep_mw * k for g, k in self.members)}
+        for g, k in self.members:
+            for phase, mw in g.background_mw:
+                out[phase] = out.get(phase, 0.0) + mw * k
+        return out
+
+    def life_days(self, avg_power_mw: float) -> float | None:
+        """Device-weighted mean battery life at `avg_power_mw`, days (None if any is unknown)."""
+        lives = [(g.life_days(avg_power_mw), k) for g, k in self.members if k]
+        if not lives or any(d is None for d, _ in lives):
+            return None
+        return sum(d * k for d, k in lives) / max(self.devices, 1)
 
 
 def _metrics(t: _Tally, pop: Population, window_s: float, lat_ms: np.ndarray, dev: _Tally,
@@ -368,10 +392,11 @@ def _metrics(t: _Tally, pop: Population, window_s: float, lat_ms: np.ndarray, de
     devices = pop.devices
     device_time_s = devices * window_s
     asleep_s = max(0.0, device_time_s - float(sums["active_s"]))
-    sleep_mj = pop.sleep_mw_sum / max(devices, 1) * asleep_s
+    # continuous costs while asleep (stop mode, connection events, beacons, eDRX), by phase, device-mean
+    background_mj = {k: v / max(devices, 1) * asleep_s for k, v in pop.background_mw().items()}
+    sleep_mj = sum(background_mj.values())
     total_mj = active_mj + sleep_mj
     avg_power_mw = total_mj / device_time_s if device_time_s else 0.0
-    battery_mwh = pop.battery_mwh_sum / max(devices, 1)
     p50, p95, p99 = (float(v) for v in np.percentile(lat_ms, [50, 95, 99])) if len(lat_ms) else (None,) * 3
     late = t.n_del - t.on_time
 
@@ -399,9 +424,9 @@ def _metrics(t: _Tally, pop: Population, window_s: float, lat_ms: np.ndarray, de
         deadline_miss_ratio=float(1.0 - t.on_time / n) if n else None,
         device_energy_mj_per_inference=total_mj / n if n else None,
         device_energy_mj_by_phase={**{c.removesuffix("_mj"): per(sums[c]) for c in ENERGY_COLUMNS},
-                                   "sleep": sleep_mj / n if n else None},
+                                   **{k: (mj / n if n else None) for k, mj in background_mj.items()}},
         device_avg_power_mw=avg_power_mw,
-        battery_life_days=(battery_mwh / avg_power_mw / 24.0) if avg_power_mw > 0 else None,
+        battery_life_days=pop.life_days(avg_power_mw),
         bits_on_air_per_inference=per(sums["bits_on_air"]), frames_per_inference=per(sums["tx_attempts"]),
         mean_ber=float(t.attempt_ber_sum / sums["tx_attempts"]) if sums["tx_attempts"] else None,
         delivered_mean_ber=float(t.ber_sum / n_del) if n_del else None,

@@ -429,7 +429,8 @@ class AdaptivePolicy:
     Predicted accuracy of variant v at BER b = P(no frame lost to a header error) x codec accuracy:
     (1 - b)^(header bits x frames of v) x table_v(b), the table interpolated linearly in log10(BER)
     between grid points (BER 0 placed at 1e-6, the estimate's floor; clamped at the ends). Cost = the
-    device energy of one error-free transmission: encoder compute + frames' TX airtime. No variant meets
+    device energy of one error-free transmission (`cosim.node.energy.EnergyModel.error_free_mj`, the
+    engine's own per-inference costs). No variant meets
     the target: the one with the highest predicted accuracy at b. No report yet: the most robust one
     (highest predicted accuracy at the grid's largest BER). The choice is precomputed for every BER
     estimate quantisation step (`cosim.strategies.evaluator.quantise_ber`), so a device's choice costs one lookup.
@@ -485,6 +486,7 @@ class Adaptive:
 
     def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
         from cosim.config.profiles import load_board, load_radio
+        from cosim.node.energy import EnergyModel
 
         opts = _options(group, self.name, self.accepts)
         _classification_only(self.name, _load(ctx, codec_spec, group, "codec").meta, group,
@@ -502,9 +504,9 @@ class Adaptive:
         board, radio = load_board(group.board), load_radio(group.radio)
         est = ctx.scenario.ber_estimate
         pilot_bits = est.pilot_bits if est.kind == "pilot" else 0
-        tx_mw = radio.tx_current_ma * radio.supply_v
         plans = [fragment(s.payload_bits, radio, pilot_bits) for s in setups]
-        energy = [board.compute_energy_mj(s.device_macs) + tx_mw * p.total_airtime_s for s, p in zip(setups, plans)]
+        model = EnergyModel.of(board, radio, group.sense, arq=False)
+        energy = [model.error_free_mj(s.device_macs, p.airtime_s) for s, p in zip(setups, plans)]
         policy = AdaptivePolicy(ADAPTIVE_BERS, [accuracy_table(ctx, spec) for spec in specs],
                                 [p.header_bits * p.n_frames for p in plans], energy, float(opts.accuracy_target))
         return dataclasses.replace(setups[policy.robust], variants=tuple(setups), choose=policy.choose)

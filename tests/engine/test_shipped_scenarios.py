@@ -55,11 +55,11 @@ def test_quickstart_as_a_user_runs_it(tmp_path, capsys):
 
 def test_correct_column_agrees_with_the_summary_accuracy(tmp_path):
     out = tmp_path / "q"
-    sc = load_scenario("scenarios/quickstart.yaml", ["duration_s=10", "deadline_ms=8"])
+    sc = load_scenario("scenarios/quickstart.yaml", ["duration_s=10", "deadline_ms=33"])
     summary = run_scenario(sc, out).summary
     table = pq.read_table(out / "packets.parquet")
     correct = table.column("correct").to_numpy()
-    assert 0 < correct.mean() < summary["delivered_accuracy"]  # the 8 ms deadline makes some late
+    assert 0 < correct.mean() < summary["delivered_accuracy"]  # 33 ms (25 ms mean wait for the BLE connection event + ~8 ms) makes some late
     assert correct.mean() == pytest.approx(summary["accuracy"], abs=1e-12)
     wait = table.column("queue_wait_s").to_numpy()
     assert (wait[codes(table.column("lost")) == 0] >= 0).all()

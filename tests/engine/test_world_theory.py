@@ -112,12 +112,22 @@ def test_energy_is_v_times_i_times_t_and_latency_adds_up(tmp_path):
     sense_s = 0.002
     service = edge.batch_t0_ms / 1000 + edge.batch_t1_ms / 1000 * meta.edge_macs / edge.reference_macs
     ifs = radio.ifs_us / 1e6 * (plan.n_frames - 1)
-    expect_ms = (sense_s + compute_s + plan.total_airtime_s + ifs + service) * 1000
+    wait_s = radio.protocol["conn_interval_ms"] / 2000  # mean wait for the next BLE connection event
+    expect_ms = (sense_s + compute_s + wait_s + plan.total_airtime_s + ifs + service) * 1000
     lat = (c["t_done_s"] - c["t_sense_s"]) * 1000
     assert np.allclose(lat, expect_ms, rtol=1e-9, atol=1e-9)
+    # the central's packet + T_IFS before every frame, the radio start-up and the MCU wake-up
+    central_s = radio.ack_airtime_s() + radio.ifs_us / 1e6
+    assert np.allclose(c["rx_window_mj"], plan.n_frames * central_s * radio.rx_current_ma * radio.supply_v)
+    startup_s = radio.protocol["radio_startup_us"] / 1e6
+    wake = board.wakeup_us / 1e6 * board.core_current_ma * board.supply_v + startup_s * radio.rx_supply_mw
+    assert np.allclose(c["wake_mj"], wake)
     g = summary["groups"]["g"]
-    active_mj = c["sense_mj"].sum() + c["compute_mj"].sum() + c["tx_mj"].sum()
-    sleep_mw = board.sleep_current_ua * board.supply_v / 1000 + radio.sleep_current_ua * radio.supply_v / 1000
+    active_mj = sum(c[k].sum() for k in ("sense_mj", "compute_mj", "tx_mj", "rx_window_mj", "wake_mj"))
+    # idle connection event: start-up, the central's empty PDU, T_IFS (RX), our empty PDU (TX), every interval
+    event_mj = (startup_s + central_s) * radio.rx_supply_mw + radio.ack_airtime_s() * radio.tx_supply_mw
+    sleep_mw = (board.sleep_current_ua * board.supply_v / 1000 + radio.sleep_current_ua * radio.supply_v / 1000
+                + event_mj / (radio.protocol["conn_interval_ms"] / 1000))
     sleep_mj = sleep_mw * (20.0 - c["active_s"].sum())
     assert math.isclose(g["device_avg_power_mw"], (active_mj + sleep_mj) / 20.0, rel_tol=1e-9)
     days = 1000 * 3.0 / g["device_avg_power_mw"] / 24

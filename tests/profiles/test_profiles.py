@@ -11,6 +11,7 @@ import yaml
 
 from cosim.errors import ProfileError
 from cosim.config.profiles import (
+    BatteryProfile,
     BoardProfile,
     EdgeProfile,
     RadioProfile,
@@ -23,12 +24,14 @@ from cosim.config.profiles import (
 )
 
 REQUIRED = {
-    "board": ["stm32f401", "stm32f411", "stm32f746", "stm32h743", "stm32l476", "stm32l4r5", "stm32u575"],
+    "board": ["stm32f401", "stm32f411", "stm32f746", "stm32h743", "stm32h7a3", "stm32l476", "stm32l4r5",
+              "stm32u575"],
     "radio": ["ble-1m", "ble-2m", "ieee802154", "lora-sf7", "lora-sf8", "lora-sf9", "lora-sf10", "lora-sf11",
               "lora-sf12", "nbiot", "wifi-esp32"],
     "edge": ["rpi5", "jetson-orin-nano", "x86-gpu"],
+    "battery": ["saft-ls14500", "saft-ls33600", "cr2032", "liion-pouch-1000", "alkaline-2aa"],
 }
-CLASSES = {"board": BoardProfile, "radio": RadioProfile, "edge": EdgeProfile}
+CLASSES = {"board": BoardProfile, "radio": RadioProfile, "edge": EdgeProfile, "battery": BatteryProfile}
 SHIPPED = list_profiles()
 
 
@@ -47,7 +50,8 @@ def test_every_shipped_profile_loads_with_sources(info):
     assert profile.sources, "a profile must carry its sources"
     for key, src in profile.sources.items():
         assert src.source.strip(), f"{info.path}: {key} has no source"
-        assert getattr(profile, key) == src.value
+        value = profile.protocol[key] if key in getattr(profile, "protocol", {}) else getattr(profile, key)
+        assert value == src.value
         if src.estimate:
             assert src.note.strip(), f"{info.path}: estimate {key} must say how it was derived"
 

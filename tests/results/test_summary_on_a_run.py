@@ -9,7 +9,7 @@ import cosim
 from cosim.results.summary import jain, wilson
 
 ALOHA = {
-    "name": "aloha", "seed": 5, "duration_s": 6, "deadline_ms": 20, "warmup_s": 1.0,
+    "name": "aloha", "seed": 5, "duration_s": 6, "deadline_ms": 50, "warmup_s": 1.0,
     "devices": [{"name": "a", "count": 12, "board": "stm32l476", "radio": "ble-1m", "strategy": "semanticnn",
                  "workload": {"kind": "poisson", "rate_hz": 20.0},
                  "placement": {"kind": "uniform", "min_m": 2, "max_m": 10}},
@@ -39,7 +39,8 @@ def test_metrics_match_the_records(run):
     lat_ms = kept["latency_s"].dropna() * 1000.0
     assert s.latency_ms.count == len(lat_ms) == s.delivered
     assert s.latency_ms.p95 == pytest.approx(np.percentile(lat_ms, 95))
-    late = (kept["latency_s"] > 0.020).sum()
+    late = (kept["latency_s"] > 0.050).sum()
+    assert 0 < late < kept["correct"].sum()  # the deadline cuts some delivered ones, not most
     assert s.late_ratio == pytest.approx(late / len(kept))
     assert s.goodput.correct_per_s == pytest.approx(kept["correct"].sum() / window)
     assert s.offered_load_erlang == pytest.approx(kept["airtime_s"].sum() / window)
