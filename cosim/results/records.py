@@ -217,8 +217,8 @@ class Recorder:
         cols = {
             "device": device,
             "group": _names(r["group"], self.group_names),
-            "variant": _names(np.zeros(n, np.int32), [self.variant] if self.variant is not None else [],
-                              valid=self.variant is not None),
+            # without variants all null; the dictionary keeps one entry (pyarrow cannot decode an empty one)
+            "variant": _names(np.zeros(n, np.int32), [self.variant or ""], valid=self.variant is not None),
             "strategy": _names(self._group_strategy[r["group"]], self.strategy_names),
             "server": _names(server, self.server_names, valid=server >= 0),
             "sample": r["sample"],
