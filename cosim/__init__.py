@@ -12,8 +12,8 @@ _API = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str):
-    if name in _API:
+    if name in _API or name == "api":
         from cosim import api
 
-        return getattr(api, name)
+        return api if name == "api" else getattr(api, name)
     raise AttributeError(f"module 'cosim' has no attribute {name!r}")

@@ -84,3 +84,10 @@ def test_compare_run_summary_round_trips_typed(tmp_path):
     loaded = cosim.load_run(tmp_path / "c").summary
     assert loaded == s and loaded.to_dict() == s.to_dict()
     assert set(run.packets["variant"].cat.categories) == {"near", "far"}
+
+
+def test_warmup_must_be_shorter_than_the_run():
+    from cosim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="warmup_s: 4 must be shorter than duration_s=4"):
+        cosim.api.load(TINY, overrides={"warmup_s": 4})
