@@ -13,7 +13,8 @@ _API = frozenset(__all__) - {"__version__"}
 
 def __getattr__(name: str):
     if name in _API or name == "api":
-        from cosim import api
+        import importlib
 
+        api = importlib.import_module("cosim.api")
         return api if name == "api" else getattr(api, name)
     raise AttributeError(f"module 'cosim' has no attribute {name!r}")
