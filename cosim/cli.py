@@ -16,7 +16,7 @@ import unicodedata
 from cosim import __version__
 from cosim.errors import CosimError
 
-COMMAND_MODULES = ("run", "validate", "schema", "hw", "data", "train", "codec", "sweep", "plot")
+COMMAND_MODULES = ("run", "validate", "schema", "hw", "data", "train", "codec", "sweep", "plot", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

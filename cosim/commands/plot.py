@@ -1,11 +1,13 @@
 """`cosim plot RESULTS --x PATH --y PATH [--hue PATH]`: a metric against a parameter from a sweep's results,
-one line per series, error bars = 95 % intervals over replications.
+one series per hue value, error bars = 95 % intervals over replications (Wilson for proportions).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from cosim.commands.report import add_format_options, figure_format
 
 
 def register(subparsers) -> None:
@@ -17,10 +19,12 @@ def register(subparsers) -> None:
     p.add_argument("--y", required=True, action="append",
                    help="y metric, e.g. latency_ms.p95, accuracy (repeatable: several on one axis)")
     p.add_argument("--hue", default=None, help="parameter that colours the lines (e.g. strategy)")
-    p.add_argument("--out", default=None, help="PNG file (default: <results folder>/figures/<y>_vs_<x>.png)")
+    p.add_argument("--out", default=None, help="figure file (default: <results folder>/figures/<y>_vs_<x>.<format>;"
+                   " a .png/.pdf/.svg suffix sets the format when --format is not given)")
     p.add_argument("--logx", action=argparse.BooleanOptionalAction, default=None, help="log x axis (default: auto)")
     p.add_argument("--logy", action=argparse.BooleanOptionalAction, default=None, help="log y axis (default: auto)")
     p.add_argument("--title", default=None)
+    add_format_options(p)
     p.set_defaults(func=run)
 
 
@@ -29,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from cosim.sweep.table import read_results
 
     table = read_results(args.results)
+    if args.out and args.format is None and Path(args.out).suffix[1:] in ("png", "pdf", "svg"):
+        args.format = Path(args.out).suffix[1:]
+    form = figure_format(args)
     if args.out:
         out = Path(args.out)
     else:
@@ -36,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         x = resolve_column(args.x, table)
         ys = "+".join(resolve_column(y, table) for y in args.y)
         out = folder / "figures" / f"{ys}_vs_{x}.png".replace("/", "_")
-    path = plot_xy(table, args.x, args.y, out, hue=args.hue, title=args.title, logx=args.logx, logy=args.logy)
+    path = plot_xy(table, args.x, args.y, out, hue=args.hue, title=args.title, logx=args.logx, logy=args.logy,
+                   form=form)
     print(path)
     return 0

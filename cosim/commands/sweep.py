@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from cosim.commands.report import add_format_options, figure_format
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="run a parameter sweep (grid x replications) on Dask",
@@ -22,6 +24,8 @@ def register(subparsers) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="run even if the up-front estimate says a run is far too big for this machine")
+    p.add_argument("--report", action="store_true", help="also write OUTDIR/report.html (self-contained)")
+    add_format_options(p)
     p.set_defaults(func=run)
 
 
@@ -31,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from cosim.errors import CosimError
     from cosim.sweep.execute import describe_record, load_sweep, run_sweep
 
+    form = figure_format(args)
     if args.workers is not None and args.workers < 0:
         raise CosimError(f"--workers {args.workers}: must be 0 (in-process) or a positive number")
     if args.serial and args.scheduler:
@@ -58,15 +63,25 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = run_sweep(sweep, outdir, workers=workers, scheduler=args.scheduler,
-                           progress=progress, figures=not args.no_figures)
+                           progress=progress, figures=False)
     finally:
         if bar is not None:
             bar.close()
+    figures = []
+    if not args.no_figures:
+        from cosim.plots.sweep import sweep_figures
+        from cosim.sweep.table import read_results
+
+        figures = sweep_figures(read_results(result.results), list(sweep.param_paths), outdir / "figures", form)
     print(f"{result.runs} runs: {result.executed} executed, {result.cached} already finished, "
           f"{len(result.failed)} failed")
     for rec in result.failed:
         print(f"  failed: {describe_record(rec)}")
     print(f"results: {result.results} (+ .csv), aggregate: {result.aggregate} (+ .csv)")
-    if result.figures:
-        print(f"figures: {len(result.figures)} in {result.figures[0].parent}/")
+    if figures:
+        print(f"figures: {len(figures)} in {figures[0].parent}/")
+    if args.report:
+        from cosim.report.html import report_format, write_report
+
+        print(f"report: {write_report(outdir, report_format('svg' if form.fmt == 'svg' else 'png', args.dpi))}")
     return 1 if result.failed else 0

@@ -119,9 +119,11 @@ def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[Se
     return summary, servers
 
 
-def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False) -> RunResult:
+def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
+                 figures=None) -> RunResult:
     """Simulate `scenario` (each `compare:` variant in its own World from the same seed); write outputs
-    atomically into `outdir` (if given); return the summary."""
+    atomically into `outdir` (if given), figures in the `figures` FigureFormat (default PNG); return
+    the summary."""
     from cosim.plots import run as plotting
 
     wall0 = time.perf_counter()
@@ -167,11 +169,13 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool 
                                              "receiver_policy": r.policies} for r in runs}
             for r in runs:
                 shutil.rmtree(r.packets.parent)
-        write_json(workdir / "summary.json", summary.to_dict())
+        data = summary.to_dict()  # serialised once: the file, the figures, the caller
+        write_json(workdir / "summary.json", data)
         write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures")
+        plotting.run_figures(workdir / "packets.parquet", data, facts, workdir / "figures",
+                             **({"form": figures} if figures is not None else {}))
         publish(workdir, Path(outdir))
-        return RunResult(summary.to_dict(), Path(outdir), summary)
+        return RunResult(data, Path(outdir), summary)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
