@@ -91,4 +91,4 @@ class Inference:
         self.codec_variant = 0  # index of the codec variant used (adaptive strategies; raw JPEG sizes)
         self.airtime_s = 0.0  # time on air of every frame attempt, s
         self.snr_db = 0.0  # SNR summed over frame attempts (dB; a mean once finished), where modelled
-        self.server = -1  # edge server that served it (-1: the device's attached server)
+        self.server = -1  # edge server whose gateway received the first frame (-1: none did)

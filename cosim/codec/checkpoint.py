@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 
 from cosim.codec.model import CodecConfig, SplitModel
 from cosim.errors import CheckpointError
+from cosim.io import atomic_write
 
 FORMAT = "cosim-semanticnn-codec"
 VERSION = 1
@@ -35,6 +35,54 @@ def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
         h.update(repr(tuple(t.shape)).encode())
         h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()
+
+
+def content_sha256(weights_digest: str, config: dict, train_config: dict, metrics: dict) -> str:
+    """SHA-256 over everything a checkpoint says besides its weights (config, training config, metrics)
+    and the weights' digest: a flipped `gray` or `ber_aware` flag is a different, refused, file."""
+    text = json.dumps({"weights_sha256": weights_digest, "config": config, "train_config": train_config,
+                       "metrics": metrics}, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+MAX_META_ITEMS = 10_000
+MAX_META_DEPTH = 8
+
+
+def _meta_problem(value, depth: int = 0, budget: list[int] | None = None) -> str | None:
+    """What makes `value` unfit as checkpoint metadata (plain JSON-like data, bounded), or None."""
+    budget = budget if budget is not None else [MAX_META_ITEMS]
+    budget[0] -= 1
+    if budget[0] < 0:
+        return f"more than {MAX_META_ITEMS} values"
+    if depth > MAX_META_DEPTH:
+        return f"nested deeper than {MAX_META_DEPTH}"
+    if value is None or isinstance(value, (bool, int, str)):
+        return None if not isinstance(value, str) or len(value) <= 10_000 else "a text longer than 10,000 characters"
+    if isinstance(value, float):
+        return None
+    if isinstance(value, (list, tuple)):
+        return next((p for v in value if (p := _meta_problem(v, depth + 1, budget))), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"key {k!r} is not a string"
+            problem = _meta_problem(v, depth + 1, budget)
+            if problem:
+                return f"{k}: {problem}"
+        return None
+    return f"a {type(value).__name__} is not plain data"
+
+
+def _mapping(raw: dict, key: str, path: Path) -> dict:
+    value = raw.get(key, {})
+    value = {} if value is None else value
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: checkpoint '{key}' must be a mapping, got {type(value).__name__}")
+    problem = _meta_problem(value)
+    if problem:
+        raise CheckpointError(f"{path}: checkpoint '{key}': {problem}")
+    return value
 
 
 def file_sha256(path: Path) -> str:
@@ -88,19 +136,16 @@ def save_checkpoint(path: str | Path, model: SplitModel, train_config: dict | No
     digest = weights_sha256(state)
     config = dataclasses.asdict(model.config)
     config["image_shape"] = list(config["image_shape"])
-    payload = {"format": FORMAT, "version": VERSION, "config": config,
-               "train_config": dict(train_config or {}), "metrics": dict(metrics or {}),
-               "weights_sha256": digest, "state_dict": state}
+    train_config, metrics = dict(train_config or {}), dict(metrics or {})
+    for key, value in (("train_config", train_config), ("metrics", metrics)):
+        problem = _meta_problem(value)
+        if problem:
+            raise CheckpointError(f"{path}: cannot save {key}: {problem}")
+    payload = {"format": FORMAT, "version": VERSION, "config": config, "train_config": train_config,
+               "metrics": metrics, "weights_sha256": digest,
+               "content_sha256": content_sha256(digest, config, train_config, metrics), "state_dict": state}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; checkpoints are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
     return digest
 
 
@@ -138,6 +183,14 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
     if digest != raw.get("weights_sha256"):
         raise CheckpointError(f"{path}: weights do not match their SHA-256 (file tampered with or "
                               f"damaged)")
+    if not isinstance(raw.get("config"), dict):
+        raise CheckpointError(f"{path}: checkpoint 'config' must be a mapping")
+    config_raw = _mapping(raw, "config", path)
+    train_config, metrics = _mapping(raw, "train_config", path), _mapping(raw, "metrics", path)
+    if raw.get("content_sha256") != content_sha256(digest, config_raw, train_config, metrics):
+        state_ = "has no hash over its settings (written by an older cosim: retrain it)" \
+            if "content_sha256" not in raw else "settings do not match their SHA-256 (edited or damaged)"
+        raise CheckpointError(f"{path}: checkpoint {state_}")
     try:
         fields = dict(raw["config"])
         fields["image_shape"] = tuple(int(v) for v in fields["image_shape"])
@@ -148,8 +201,7 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
     if problem:
         raise CheckpointError(f"{path}: invalid codec config in checkpoint: {problem}")
     return CheckpointData(path=path, config=config, state_dict=state,
-                          train_config=dict(raw.get("train_config") or {}),
-                          metrics=dict(raw.get("metrics") or {}), weights_sha256=digest,
+                          train_config=train_config, metrics=metrics, weights_sha256=digest,
                           file_sha256=file_sha256(path))
 
 
@@ -157,7 +209,7 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
 # is built from it (wrong types or absurd sizes would crash torch or allocate without bound).
 _CONFIG_INTS = {"num_classes": (1, 100_000), "bits": (1, 16), "channels": (1, 1024), "kernel": (1, 64),
                 "decoder_width": (1, 4096)}
-_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai")
+_CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai", "erasures")
 _CONFIG_STRS = ("name", "dataset", "backbone", "task")
 MAX_IMAGE_SIDE = 1024
 
@@ -184,10 +236,14 @@ def config_problem(config: CodecConfig) -> str | None:
 
 
 def build_model(data: CheckpointData) -> SplitModel:
-    """A `SplitModel` with the checkpoint's architecture and weights."""
+    """A `SplitModel` with the checkpoint's architecture and weights (a checkpoint without int8 device
+    scales keeps a float32 device side)."""
     try:
         model = SplitModel(data.config)
-        model.load_state_dict(data.state_dict, strict=True)
+        state = dict(data.state_dict)
+        # checkpoints written before the int8 device side: keep their float device (scales zero)
+        state.setdefault("device_act_scales", model.device_act_scales.clone())
+        model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError, TypeError, ArithmeticError) as exc:
         lines = str(exc).strip().splitlines()
         first = lines[0] if lines else type(exc).__name__

@@ -38,6 +38,7 @@ class CodecEvaluation:
     realisations: int
     seed: int
     samples: int
+    float_device: tuple[AccuracyStat, ...] | None = None  # same codec, float32 stem + encoder (if int8)
 
 
 def summarise(values: Sequence[float]) -> AccuracyStat:
@@ -71,8 +72,10 @@ def accuracy_under_errors(decode, payloads: np.ndarray, labels: np.ndarray, nbit
 
 
 def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = DEFAULT_BERS,
-                   realisations: int = 5, seed: int = 0, int8: bool = True) -> CodecEvaluation:
-    """Accuracy of `codec` on (x, y) at each BER (oracle BER estimate), and of the int8 baseline."""
+                   realisations: int = 5, seed: int = 0, int8: bool = True,
+                   float_device: bool = True) -> CodecEvaluation:
+    """Accuracy of `codec` on (x, y) at each BER (oracle BER estimate), of the int8 split baseline, and,
+    for a codec with an int8 device side, of the same codec with a float32 device side (same errors)."""
     if realisations < 1:
         raise ValueError("realisations must be at least 1")
     if getattr(codec.meta, "task", "classification") != "classification":
@@ -82,6 +85,11 @@ def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = 
     payloads = codec.encode(x)
     sem = tuple(accuracy_under_errors(codec.decode_classify, payloads, y, codec.meta.payload_bits, b,
                                       realisations, seed, stream=0) for b in bers)
+    flt = None
+    if float_device and codec.meta.device_int8:
+        payloads_f = codec.encode(x, float_device=True)
+        flt = tuple(accuracy_under_errors(codec.decode_classify, payloads_f, y, codec.meta.payload_bits, b,
+                                          realisations, seed, stream=0) for b in bers)
     base = None
     if int8:
         raw = codec.split_int8(x)
@@ -92,4 +100,43 @@ def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = 
         base = tuple(accuracy_under_errors(decode_int8, raw, y, raw.shape[1] * 8, b, realisations, seed,
                                            stream=1) for b in bers)
     return CodecEvaluation(bers=tuple(float(b) for b in bers), semantic=sem, int8=base,
-                           realisations=realisations, seed=seed, samples=len(y))
+                           realisations=realisations, seed=seed, samples=len(y), float_device=flt)
+
+
+@dataclass(frozen=True)
+class ErasureEvaluation:
+    """Accuracy when each of `frames` frames of a payload is lost with probability p (no bit errors):
+    decoding the erased symbols, versus losing the whole inference when any frame is lost."""
+
+    frames: int
+    loss_probs: tuple[float, ...]
+    erased: tuple[AccuracyStat, ...]
+    whole_inference_lost: tuple[AccuracyStat, ...]
+
+
+def evaluate_erasures(codec, x: np.ndarray, y: np.ndarray, frames: int, loss_probs: Sequence[float],
+                      realisations: int = 5, seed: int = 0) -> ErasureEvaluation:
+    """Accuracy under independent frame losses: erased-symbol decoding and the all-or-nothing receiver
+    (same loss draws: an inference with any frame lost counts as wrong)."""
+    from cosim.codec.erasure import erased_symbols, frame_byte_ranges
+
+    y = np.asarray(y, dtype=np.int64)
+    m = codec.meta
+    payloads = codec.encode(x)
+    per_frame = np.stack([erased_symbols(m.num_symbols, m.bits, [r]) for r in frame_byte_ranges(m.payload_bytes, frames)])
+    clean = codec.decode_classify(payloads, 0.0) == y
+    erased_stats, whole_stats = [], []
+    for p in loss_probs:
+        erased_acc, whole_acc = [], []
+        for r in range(realisations):
+            rng = _rng(seed, r, p, stream=2)
+            lost = rng.random((len(y), frames)) < p
+            mask = (lost.astype(np.float32) @ per_frame.astype(np.float32)) > 0
+            preds = np.concatenate([codec.decode_classify(payloads[i:i + 256], 0.0, erased=mask[i:i + 256])
+                                    for i in range(0, len(y), 256)])
+            erased_acc.append(float(np.mean(preds == y)))
+            whole_acc.append(float(np.mean(clean & ~lost.any(axis=1))))
+        erased_stats.append(summarise(erased_acc))
+        whole_stats.append(summarise(whole_acc))
+    return ErasureEvaluation(frames=frames, loss_probs=tuple(float(p) for p in loss_probs),
+                             erased=tuple(erased_stats), whole_inference_lost=tuple(whole_stats))

@@ -27,7 +27,8 @@ from torch import nn
 
 from cosim.codec.quantize import SoftQuantizer
 
-BACKBONES = ("small-cnn", "resnet8")
+BACKBONES = ("small-cnn", "resnet8", "resnet8-s4", "resnet18", "resnet50", "mobilenet_v2")
+STANDARD_BACKBONES = ("resnet18", "resnet50", "mobilenet_v2")  # torchvision layouts, `backbones.py`
 BER_FLOOR = 1e-6
 BER_CEIL = 0.4
 
@@ -68,6 +69,7 @@ class CodecConfig:
     fal: bool = True
     xai: bool = True
     task: str = "classification"  # or "detection": the tail ends in a grid head (`detector.py`)
+    erasures: bool = False  # trained with erased frames (`erasure.py`): decode partial payloads
 
 
 class GDN(nn.Module):
@@ -128,7 +130,9 @@ class Backbone(nn.Module):
 
 
 def build_backbone(name: str, image_shape: tuple[int, int, int], num_classes: int) -> Backbone:
-    """`small-cnn` (grey 8x8 / 28x28; 16-channel stem) or `resnet8` (MLPerf-Tiny-style, 32x32 RGB)."""
+    """`small-cnn` (grey 8x8 / 28x28; 16-channel stem), `resnet8` (MLPerf-Tiny-style, 32x32 RGB) or
+    `resnet8-s4` (resnet8 widened x2 behind a stride-4 stem, for 64x64 camera-scale images), or one of
+    the torchvision-compatible `STANDARD_BACKBONES` (`backbones.py`)."""
     cin, height, _ = image_shape
     if name == "small-cnn":
         stem: list[nn.Module] = [nn.Conv2d(cin, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
@@ -142,6 +146,16 @@ def build_backbone(name: str, image_shape: tuple[int, int, int], num_classes: in
         stem = [nn.Conv2d(cin, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
         tail = [BasicBlock(16, 16, 1), BasicBlock(16, 32, 2), BasicBlock(32, 64, 2),
                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, num_classes)]
+        return Backbone(nn.Sequential(*stem), nn.Sequential(*tail))
+    if name in STANDARD_BACKBONES:
+        from cosim.codec.backbones import build_split
+        return Backbone(*build_split(name, cin, num_classes))
+    if name == "resnet8-s4":
+        # ResNet-8 behind an ImageNet-style stride-4 stem (3x3 stride-2 conv, BN, ReLU, 3x3 stride-2
+        # max-pool): for camera-scale images (64x64 -> 32x16x16 split features), as ResNet-18/50 are split
+        stem = [nn.Conv2d(cin, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+        tail = [BasicBlock(32, 32, 1), BasicBlock(32, 64, 2), BasicBlock(64, 128, 2),
+                nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, num_classes)]
         return Backbone(nn.Sequential(*stem), nn.Sequential(*tail))
     raise ValueError(f"unknown backbone {name!r}; known: {', '.join(BACKBONES)}")
 
@@ -158,7 +172,10 @@ class Encoder(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Encoder output scaled so that each sample's RMS equals `power_rms`."""
-        y = self.act(self.gdn(self.conv(features)))
+        return self.normalise(self.act(self.gdn(self.conv(features))))
+
+    def normalise(self, y: torch.Tensor) -> torch.Tensor:
+        """Per-sample power normalisation to an RMS of `power_rms`."""
         norm = y.flatten(1).norm(dim=1).clamp_min(1e-8).view(-1, 1, 1, 1)
         return y * (self.power_rms * math.sqrt(y[0].numel()) / norm)
 
@@ -242,7 +259,8 @@ class Decoder(nn.Module):
 
 
 class SplitModel(nn.Module):
-    """Backbone + encoder + quantizer + decoder of one codec, plus the int8 split baseline's scale."""
+    """Backbone + encoder + quantizer + decoder of one codec, plus the int8 split baseline's scale and
+    the int8 device side's activation scales."""
 
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
@@ -264,6 +282,9 @@ class SplitModel(nn.Module):
         self.quantizer = SoftQuantizer(config.bits)
         self.decoder = Decoder(config.channels, stem_channels, config.decoder_width, int(math.log2(k)))
         self.register_buffer("int8_scale", torch.ones(()))
+        # activation scales of the int8 device side (`int8.py`); zeros = not calibrated (float device)
+        from cosim.codec.int8 import num_activation_scales
+        self.register_buffer("device_act_scales", torch.zeros(num_activation_scales(self.backbone.stem)))
 
     def stem_shape(self) -> tuple[int, int, int]:
         """Shape (C, H, W) of the stem's output (the split features)."""

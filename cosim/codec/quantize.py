@@ -1,9 +1,14 @@
-"""Soft Quantization (SQ) of encoder outputs to 2^b learnable centres, and symbol <-> bit packing.
+"""Soft Quantization (SQ) of encoder outputs to 2^b scalar centres, and symbol <-> bit packing.
 
-Forward: hard nearest-centre assignment. Backward: gradient of the soft assignment
-softmax(-sigma * |x - c|) (Mentzer et al., CVPR 2018), with the incoming gradient clipped to [-1, 1],
-as in SemanticNN. Level index i always names the i-th smallest centre, so Gray coding of the index
-makes a single bit error move a symbol to a neighbouring level.
+Forward: hard nearest-centre assignment (both modes). Backward, two modes:
+- `gradient="soft"` (cosim's default, *not* the authors'): the gradient of the soft assignment
+  softmax(-sigma * |x - c|) . c (Mentzer et al., CVPR 2018) to the input and to the centres, with the
+  incoming gradient clipped to [-1, 1]; the centres are trainable.
+- `gradient="clip"` (the official SemanticNN code, `quanti_STE` in STE_optimizer.py): a straight-through
+  estimator whose input gradient is the upstream gradient clipped to [-1, 1]; the centres get no
+  gradient (they keep their initial values).
+Level index i always names the i-th smallest centre, so Gray coding of the index makes a single bit
+error move a symbol to a neighbouring level.
 
 Bit order (the codec contract): symbols in C order (c, h, w); each symbol's b bits MSB first;
 numpy `packbits` order (bit k of a row is bit 7 - k % 8 of byte k // 8); zero-padded to whole bytes.
@@ -39,19 +44,34 @@ class Quantized:
     probs: torch.Tensor  # input shape + (levels,), soft assignment (for the usage histogram)
 
 
-class SoftQuantizer(nn.Module):
-    """2^bits learnable scalar centres, initialised uniformly in [-1, 1]; sigma = softness (default 1).
+GRADIENTS = ("soft", "clip")
+AUTHORS_CENTRE_SEED = 666  # the official code draws its centres after torch.manual_seed(666)
 
-    `sigma` is a plain attribute so training can anneal it (the issue's variant); SemanticNN keeps 1.
+
+class SoftQuantizer(nn.Module):
+    """2^bits scalar centres, evenly spaced over [-1, 1]; sigma = softness (default 1); `gradient` mode.
+
+    `sigma` and `gradient` are plain attributes (training sets them; inference does not use them).
     """
 
-    def __init__(self, bits: int = 3, sigma: float = 1.0) -> None:
+    def __init__(self, bits: int = 3, sigma: float = 1.0, gradient: str = "soft") -> None:
         super().__init__()
         if not 1 <= bits <= 8:
             raise ValueError(f"bits must be in 1..8, got {bits}")
+        if gradient not in GRADIENTS:
+            raise ValueError(f"quantizer gradient must be one of {GRADIENTS}, got {gradient!r}")
         self.bits = int(bits)
         self.sigma = float(sigma)
+        self.gradient = gradient
         self.centres = nn.Parameter(torch.linspace(-1.0, 1.0, 2 ** self.bits))
+
+    def use_authors_centres(self) -> None:
+        """Fixed centres as the official code draws them: uniform in [-1, 1) from torch seed 666,
+        no gradient (a private generator: the global torch stream is left alone)."""
+        gen = torch.Generator().manual_seed(AUTHORS_CENTRE_SEED)
+        with torch.no_grad():
+            self.centres.copy_(torch.rand(self.levels, generator=gen) * 2.0 - 1.0)
+        self.centres.requires_grad_(False)
 
     @property
     def levels(self) -> int:
@@ -63,14 +83,17 @@ class SoftQuantizer(nn.Module):
         return torch.sort(self.centres).values
 
     def forward(self, x: torch.Tensor) -> Quantized:
-        """Quantize `x` elementwise: hard values forward, soft-assignment gradient backward."""
+        """Quantize `x` elementwise: hard values forward; backward per `self.gradient` (module docstring)."""
         centres = self.sorted_centres()
         dist = (x.unsqueeze(-1) - centres).abs()
         probs = torch.softmax(-self.sigma * dist, dim=-1)
-        soft = (probs * centres).sum(-1)
         indices = dist.argmin(-1)
         hard = centres.detach()[indices]
-        values = _ClipGrad.apply(soft + (hard - soft).detach())
+        if self.gradient == "clip":
+            values = hard + (_ClipGrad.apply(x) - x.detach())
+        else:
+            soft = (probs * centres).sum(-1)
+            values = _ClipGrad.apply(soft + (hard - soft).detach())
         return Quantized(values=values, indices=indices, probs=probs)
 
 

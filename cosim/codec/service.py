@@ -1,5 +1,8 @@
 """The `Codec` the engine uses: deterministic encoding, batched BER-aware decoding + classification.
 
+Encoding runs the int8 device side (`int8.py`) when the checkpoint carries its calibration, as the MCU
+does; older checkpoints encode with the float32 stem and encoder.
+
 Also the uncompressed model (`classify_full`) and the bit-exact int8 split baseline (`split_int8`,
 `classify_split_int8`: the same stem features as uint8, per-tensor scale, decoded byte for byte).
 
@@ -17,6 +20,8 @@ import torch
 
 from cosim.codec import costs
 from cosim.codec.fast import optimise_for_inference
+from cosim.codec.erasure import ERASED_VALUE
+from cosim.codec.int8 import Int8Device
 from cosim.codec.model import CodecConfig, SplitModel, channel_state
 from cosim.codec.quantize import pack_symbols, payload_bytes, unpack_symbols
 
@@ -59,6 +64,8 @@ class CodecMeta:
     sha256: str  # of the checkpoint file
     weights_sha256: str  # of the weights (checked on load)
     task: str = "classification"  # or "detection"
+    device_int8: bool = False  # stem + encoder conv run in int8 (calibrated, `int8.py`); else float32
+    erasures: bool = False  # trained to decode payloads with erased (lost-frame) symbols
 
 
 def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
@@ -97,7 +104,8 @@ def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
         flash_bytes_int8=flash, peak_activation_bytes_int8=peak,
         fits_boards=tuple(b.board for b in boards if b.fits), gray=config.gray,
         ber_aware=config.ber_aware, fal=config.fal, xai=config.xai, num_classes=config.num_classes,
-        image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256, task=config.task)
+        image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256, task=config.task,
+        device_int8=bool((model.device_act_scales > 0).all()), erasures=config.erasures)
 
 
 class Codec:
@@ -116,26 +124,33 @@ class Codec:
         # inference copies: transposed convs rewritten, channels_last memory format (see fast.py)
         self._decoder = optimise_for_inference(copy.deepcopy(self.model.decoder)).eval()
         self._tail = copy.deepcopy(self.model.backbone.tail).to(memory_format=torch.channels_last).eval()
+        self._int8_device = (Int8Device(self.model.backbone.stem, self.model.encoder, self.model.device_act_scales)
+                             if self.meta.device_int8 else None)
 
     # -- device side -------------------------------------------------------------------------
-    def symbol_indices(self, x: np.ndarray) -> np.ndarray:
-        """Level indices (N, num_symbols) of images x (N, C, H, W) float32 in [0, 1]."""
+    def symbol_indices(self, x: np.ndarray, float_device: bool = False) -> np.ndarray:
+        """Level indices (N, num_symbols) of images x (N, C, H, W) float32 in [0, 1], from the int8
+        device side if the codec is calibrated for it (unless `float_device`), else float32."""
         x = self._images(x)
         out = np.empty((x.shape[0], self.meta.num_symbols), dtype=np.int64)
+        device = self._int8_device if self._int8_device is not None and not float_device else None
         with torch.inference_mode():
             for start in range(0, x.shape[0], ENCODE_CHUNK):
                 xb = torch.from_numpy(x[start:start + ENCODE_CHUNK])
-                q = self.model.quantizer(self.model.encoder(self.model.backbone.stem(xb)))
-                out[start:start + xb.shape[0]] = q.indices.flatten(1).numpy()
+                y = device(xb) if device is not None else self.model.encoder(self.model.backbone.stem(xb))
+                out[start:start + xb.shape[0]] = self.model.quantizer(y).indices.flatten(1).numpy()
         return out
 
-    def encode(self, x: np.ndarray) -> np.ndarray:
-        """Packed payloads uint8 (N, payload_bytes) of images x; deterministic."""
-        return pack_symbols(self.symbol_indices(x), self.config.bits, self.config.gray)
+    def encode(self, x: np.ndarray, float_device: bool = False) -> np.ndarray:
+        """Packed payloads uint8 (N, payload_bytes) of images x (int8 device side when calibrated,
+        unless `float_device`); deterministic."""
+        return pack_symbols(self.symbol_indices(x, float_device), self.config.bits, self.config.gray)
 
     # -- edge side ---------------------------------------------------------------------------
-    def decode_classify(self, packed: np.ndarray, ber_estimate: float | np.ndarray) -> np.ndarray:
-        """Predicted classes int64 (B,) of received payloads (B, payload_bytes) given BER estimates."""
+    def decode_classify(self, packed: np.ndarray, ber_estimate: float | np.ndarray,
+                        erased: np.ndarray | None = None) -> np.ndarray:
+        """Predicted classes int64 (B,) of received payloads (B, payload_bytes) given BER estimates;
+        `erased` (B, num_symbols) bool marks symbols of lost frames (`erasure.py`), fed as value 0."""
         packed = np.asarray(packed, dtype=np.uint8)
         if packed.ndim != 2 or packed.shape[1] != self.meta.payload_bytes:
             raise ValueError(f"codec {self.meta.name!r}: payloads must be (B, {self.meta.payload_bytes}) "
@@ -149,7 +164,13 @@ class Codec:
         else:
             state = np.zeros(batch, dtype=np.float32)
         with torch.inference_mode():
-            values = self._centres[torch.from_numpy(idx)].view(batch, *self.meta.symbol_shape)
+            values = self._centres[torch.from_numpy(idx)]
+            if erased is not None:
+                mask = np.asarray(erased, dtype=bool)
+                if mask.shape != idx.shape:
+                    raise ValueError(f"codec {self.meta.name!r}: erased must be {idx.shape} bool, got {mask.shape}")
+                values = values.masked_fill(torch.from_numpy(mask), ERASED_VALUE)
+            values = values.view(batch, *self.meta.symbol_shape)
             values = values.contiguous(memory_format=torch.channels_last)
             decoded = self._decoder(values, torch.from_numpy(np.ascontiguousarray(state)))
             return self._predict(self._tail(decoded))

@@ -8,8 +8,11 @@ BER = 0.5 erfc(sqrt(SNR)) (BPSK). Default corruption flips the packed bits (as t
 does); `corruption="symbols"` is the authors' model (between BER*N and 3*BER*N of the N symbols of the
 batch replaced by random centres). Corrupted symbols carry no gradient, as in the authors' code.
 
-Deliberate differences: the usage histogram is the mean soft assignment (differentiable; the authors'
-hard count gives that term no gradient); Adam with lr 1e-2 for the codec stages and 2e-3 for the
+Deliberate differences from the official code (`AUTHORS_PRESET` switches them all back: clipped-
+identity quantizer gradient, fixed random centres, gradient-free usage counts, symbol replacement,
+integer SNR draws, no error-free batches, attribution of the cross-entropy): the quantizer's gradient is
+the soft assignment's and the centres train (`quantize.py`); the usage histogram is the hard count with
+the soft assignment's gradient (the authors' count has none); 20 % error-free batches; Adam with lr 1e-2 for the codec stages and 2e-3 for the
 backbone (authors: 1e-4 on ImageNet-scale nets) with the authors' schedule (x0.2 at 50 % and 85 % of
 each stage); small shift augmentation. The centres learn at 1e-4 (the authors' rate): at 1e-2, under
 bit-flip FAL, they merge into two groups and the codec degenerates to one bit per symbol. Through the
@@ -35,6 +38,7 @@ from cosim.codec import xai
 from cosim.codec.model import CodecConfig, SplitModel, channel_state, snr_db_to_ber
 from cosim.codec.quantize import bits_to_indices, indices_to_bits
 
+CALIBRATION_SAMPLES = 2048  # training images that set the int8 device side's activation ranges
 Progress = Callable[[str, int, int, float], None]  # (stage, steps done, steps total, last loss)
 
 
@@ -73,6 +77,37 @@ class TrainConfig:
     max_train_samples: int | None = None  # for quick tests
     name: str = ""
     task: str = "classification"  # or "detection" (needs a data set with boxes)
+    # the switches that differ between cosim's recipe and the authors' code (`AUTHORS_PRESET`)
+    preset: str = "cosim"  # "cosim" or "authors" (a label: the fields below carry the behaviour)
+    quantizer_gradient: str = "soft"  # "soft" (Mentzer soft assignment) or "clip" (authors' STE)
+    fixed_centres: bool = False  # True: the authors' random centres (seed 666), never trained
+    snr_integer: bool = False  # True: SNR ~ integer uniform on [min, max] dB (Python randint)
+    xai_of: str = "logit"  # attribute the target logit, or "loss" (the cross-entropy, as the authors)
+    backbone_weights: str | None = None  # torchvision state dict file for a standard backbone
+    root: str | None = None  # folder of a file-based data set (CIFAR, MNIST, image folders)
+    erasure_frames: int = 0  # > 0: FAL also erases whole frames (payload cut into this many), see erasure.py
+    erasure_max: float = 0.5  # per erasing batch, frame loss probability ~ U(0, erasure_max)
+    single_stage: bool = False  # skip the denoising stage (the "no FAL as one stage" ablation)
+    recipe: str = "semanticnn"  # or "deepcod": one stage, distillation from the frozen backbone
+
+
+# What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
+AUTHORS_PRESET = {
+    "preset": "authors", "quantizer_gradient": "clip", "fixed_centres": True, "hist_mode": "count",
+    "corruption": "symbols", "snr_integer": True, "clean_fraction": 0.0, "xai_of": "loss",
+}
+PRESETS = {"cosim": {}, "authors": AUTHORS_PRESET}
+# "deepcod" (Yao et al., SenSys 2020, as the SemanticNN authors re-implement it for comparison): the same
+# encoder, quantizer, decoder and channel draws, trained in one stage by `distillation_loss` (no
+# denoising stage, no usage loss, no XAI term)
+RECIPES = ("semanticnn", "deepcod")
+
+
+def with_preset(cfg: TrainConfig, preset: str) -> TrainConfig:
+    """`cfg` with the fields of `preset` ("cosim": unchanged, "authors": `AUTHORS_PRESET`)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown training preset {preset!r}; known: {', '.join(PRESETS)}")
+    return dataclasses.replace(cfg, **PRESETS[preset])
 
 
 @dataclass(frozen=True)
@@ -141,10 +176,15 @@ def default_kernel(stem_hw: int) -> int:
 
 
 def draw_ber(cfg: TrainConfig, rng: np.random.Generator) -> float:
-    """One batch's channel: 0 with probability clean_fraction, else BPSK BER at SNR ~ U(min, max) dB."""
+    """One batch's channel: 0 with probability clean_fraction, else BPSK BER at SNR ~ U(min, max) dB
+    (integer dB, both ends included, if `snr_integer`, as the authors' `random.randint(-6, 7)`)."""
     if not cfg.fal or rng.random() < cfg.clean_fraction:
         return 0.0
-    return float(snr_db_to_ber(rng.uniform(cfg.snr_db_min, cfg.snr_db_max)))
+    if cfg.snr_integer:
+        snr = rng.integers(math.ceil(cfg.snr_db_min), math.floor(cfg.snr_db_max) + 1)
+    else:
+        snr = rng.uniform(cfg.snr_db_min, cfg.snr_db_max)
+    return float(snr_db_to_ber(snr))
 
 
 def corrupt(indices: torch.Tensor, ber: float, bits: int, gray: bool, mode: str,
@@ -168,12 +208,17 @@ def corrupt(indices: torch.Tensor, ber: float, bits: int, gray: bool, mode: str,
 
 
 def centre_usage(probs: torch.Tensor, indices: torch.Tensor, levels: int, mode: str) -> torch.Tensor:
-    """Fraction of symbols per centre: "hard" counts with the soft assignment's gradient (default), or
-    "soft" (mean soft assignment, which can look uniform while only two centres are used)."""
+    """Fraction of symbols per centre: "hard" counts with the soft assignment's gradient (default),
+    "soft" (mean soft assignment, which can look uniform while only two centres are used), or "count"
+    (hard counts, no gradient: the authors' usage term, which then trains nothing)."""
     soft = probs.reshape(-1, levels).mean(0)
     if mode == "soft":
         return soft
     hard = torch.bincount(indices.flatten(), minlength=levels).to(soft.dtype) / indices.numel()
+    if mode == "count":
+        return hard
+    if mode != "hard":
+        raise ValueError(f"unknown usage histogram mode {mode!r} (hard, soft or count)")
     return hard + (soft - soft.detach())
 
 
@@ -214,14 +259,39 @@ def calibrate_int8(model: SplitModel, x: torch.Tensor) -> None:
     model.int8_scale.fill_(max(peak, 1e-6) / 255.0)
 
 
+def load_standard_weights(model: SplitModel, path: str) -> list[str]:
+    """Load a torchvision weights file into a standard backbone (`backbones.py`); keys skipped (a
+    classifier of another class count is left to pre-training: give --pretrain-epochs > 0)."""
+    from cosim.codec.backbones import load_weights_into
+    from cosim.codec.model import STANDARD_BACKBONES
+    from cosim.errors import CosimError
+
+    c = model.config
+    if c.backbone not in STANDARD_BACKBONES:
+        raise CosimError(f"backbone weights need a standard backbone ({', '.join(STANDARD_BACKBONES)}), "
+                         f"not {c.backbone!r}")
+    return load_weights_into(c.backbone, model.backbone, c.image_shape[0], c.num_classes, path)
+
+
+def calibrate_device_int8(model: SplitModel, x: torch.Tensor, samples: int = CALIBRATION_SAMPLES) -> None:
+    """Activation scales of the int8 device side from the first `samples` training images."""
+    from cosim.codec.int8 import calibrate
+
+    with torch.no_grad():
+        model.device_act_scales.copy_(calibrate(model.backbone.stem, model.encoder, x[:samples]))
+
+
 def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                gen: torch.Generator, rng: np.random.Generator, progress: Progress | None,
                sigma_steps: tuple[int, int]) -> None:
     """One Feature-augmentation Learning stage (1 = denoising MSE, 2 = task loss)."""
     params = [*model.encoder.parameters(), *model.decoder.parameters()]
     lr = cfg.stage2_lr if stage == 2 and cfg.stage2_lr is not None else cfg.lr
-    opt = torch.optim.Adam([{"params": params},
-                            {"params": model.quantizer.parameters(), "lr": lr * cfg.centre_lr_scale}], lr=lr)
+    groups = [{"params": params}]
+    centres = [p for p in model.quantizer.parameters() if p.requires_grad]
+    if centres:
+        groups.append({"params": centres, "lr": lr * cfg.centre_lr_scale})
+    opt = torch.optim.Adam(groups, lr=lr)
     sched = _schedule(opt, cfg.epochs)
     steps = cfg.epochs * math.ceil(len(task) / cfg.batch_size)
     done = 0
@@ -243,10 +313,13 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
             received = corrupt(q.indices, ber, cfg.bits, cfg.gray, cfg.corruption, gen)
             changed = received != q.indices
             values = torch.where(changed, quant.sorted_centres().detach()[received], q.values)
+            values = _erase(values, cfg, gen)
             state_value = float(channel_state(ber)) if cfg.ber_aware else 0.0
             state = torch.full((len(idx),), state_value)
             if stage == 1:
                 loss = F.mse_loss(model.decoder(values, state), feats)
+            elif cfg.recipe == "deepcod":
+                loss = distillation_loss(model, feats, model.decoder(values, state), task, tb)
             else:
                 loss = task.loss(model.decode_logits(values, state), tb)
                 usage = centre_usage(q.probs, q.indices, levels, cfg.hist_mode)
@@ -255,7 +328,7 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                     def forward(s: torch.Tensor, state: torch.Tensor = state) -> torch.Tensor:
                         return model.decode_logits(s, state)
                     score, target = task.attribution(forward, tb)
-                    attr = xai.attributions(score, q.values, target)
+                    attr = xai.attributions(score, q.values, target, cfg.xai_of)
                     loss = loss + cfg.xai_weight * xai.asymmetry_loss(attr)
             opt.zero_grad()
             loss.backward()
@@ -267,6 +340,42 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
     model.eval()
 
 
+def _erase(values: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """With erasure training on, half the batches lose frames (probability ~ U(0, erasure_max) each)."""
+    if cfg.erasure_frames <= 0 or not cfg.fal or float(torch.rand((), generator=gen)) < 0.5:
+        return values
+    from cosim.codec.erasure import ERASED_VALUE, random_frame_erasures
+
+    p = float(torch.rand((), generator=gen)) * cfg.erasure_max
+    mask = random_frame_erasures(values.shape[0], values[0].numel(), cfg.bits, cfg.erasure_frames, p, gen)
+    return torch.where(mask.view_as(values), torch.full_like(values, ERASED_VALUE), values)
+
+
+def _tail_outputs(tail: torch.nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """Outputs of every child of the frozen tail (the last one is the logits)."""
+    outs = []
+    for layer in tail:
+        x = layer(x)
+        outs.append(x)
+    return outs
+
+
+def distillation_loss(model: SplitModel, clean: torch.Tensor, decoded: torch.Tensor, task,
+                      target: torch.Tensor) -> torch.Tensor:
+    """DeepCOD-style loss, as the SemanticNN authors train their DeepCOD baseline (`knowledge_distill`):
+    MSE between the frozen tail's intermediate feature maps on the clean stem features (teacher) and
+    on the decoded ones (student), + MSE of the logits + the task loss. (Their 1e-4 orthogonality
+    regulariser of the conv kernels is left out.)"""
+    with torch.no_grad():
+        teacher = _tail_outputs(model.backbone.tail, clean)
+    student = _tail_outputs(model.backbone.tail, decoded)
+    loss = task.loss(student[-1], target) + F.mse_loss(student[-1], teacher[-1])
+    for s_map, t_map in zip(student[:-1], teacher[:-1]):
+        if s_map.dim() == 4:
+            loss = loss + F.mse_loss(s_map, t_map)
+    return loss
+
+
 def train_codec(cfg: TrainConfig, progress: Progress | None = None,
                 backbone_state: dict[str, torch.Tensor] | None = None) -> TrainResult:
     """Train a codec on `cfg.dataset`; reuse a pre-trained backbone (stem, tail, int8 scale) if given."""
@@ -275,7 +384,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    data = load_dataset(cfg.dataset)
+    data = load_dataset(cfg.dataset, root=cfg.root)
     x = torch.from_numpy(np.array(data.x_train, dtype=np.float32))
     y = torch.from_numpy(np.array(data.y_train, dtype=np.int64))
     if cfg.max_train_samples is not None:
@@ -289,9 +398,14 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         backbone=cfg.backbone, image_shape=data.image_shape, num_classes=data.num_classes,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
-        xai=cfg.xai, task=cfg.task)
+        xai=cfg.xai, task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal)
+    if cfg.xai_of == "loss" and cfg.task != "classification":
+        raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
     model = SplitModel(codec_cfg)
     model.quantizer.sigma = cfg.sigma
+    model.quantizer.gradient = cfg.quantizer_gradient
+    if cfg.fixed_centres:
+        model.quantizer.use_authors_centres()
     task = _make_task(cfg, data, model, x, y)
     if backbone_state is not None:
         model.backbone.load_state_dict({k[len("backbone."):]: v for k, v in backbone_state.items()
@@ -299,13 +413,19 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         model.int8_scale.copy_(backbone_state["int8_scale"])
         freeze_backbone(model)
     else:
+        if cfg.backbone_weights is not None:
+            load_standard_weights(model, cfg.backbone_weights)
         pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
-    _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
+    if cfg.recipe not in RECIPES:
+        raise ValueError(f"unknown training recipe {cfg.recipe!r}; known: {', '.join(RECIPES)}")
+    if not (cfg.single_stage or cfg.recipe == "deepcod"):
+        _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
     _fal_stage(model, task, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
     model.quantizer.sigma = cfg.sigma_end if cfg.sigma_end is not None else cfg.sigma
     model.eval()
+    calibrate_device_int8(model, x)
     with torch.no_grad():
         xt = torch.from_numpy(np.array(data.x_test, dtype=np.float32))
         if cfg.task == "detection":

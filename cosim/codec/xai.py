@@ -9,7 +9,8 @@ Loss (SemanticNN): numel(A) / count(A > 0) + 1 / sum(A[A > 0]) over the whole ba
 As in the authors' code the gradients are constants (no double back-propagation); the loss reaches the
 encoder through the factor (s - 0). Deliberate difference: we attribute the target-class logit (IG's
 usual output, captum's `target=`), where the authors differentiate the cross-entropy loss, whose sign
-makes "positive" mean "pushes away from the label".
+makes "positive" mean "pushes away from the label"; `of="loss"` (the `authors` training preset) does
+as they do: the gradient of the mean cross-entropy.
 """
 
 from __future__ import annotations
@@ -19,29 +20,37 @@ from collections.abc import Callable
 import torch
 
 
+OUTPUTS = ("logit", "loss")
+
+
 def _grad_of_target(forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                    target: torch.Tensor) -> torch.Tensor:
-    """d logit[target] / d x for each sample (no graph kept)."""
+                    target: torch.Tensor, of: str = "logit") -> torch.Tensor:
+    """d logit[target] / d x for each sample, or (of="loss") d mean cross-entropy / d x (no graph kept)."""
+    if of not in OUTPUTS:
+        raise ValueError(f"attribution output must be one of {OUTPUTS}, got {of!r}")
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         logits = forward(x)
-        picked = logits.gather(1, target.view(-1, 1)).sum()
+        if of == "loss":
+            picked = torch.nn.functional.cross_entropy(logits, target)
+        else:
+            picked = logits.gather(1, target.view(-1, 1)).sum()
         (grad,) = torch.autograd.grad(picked, x)
     return grad
 
 
 def two_point_gradients(forward: Callable[[torch.Tensor], torch.Tensor], symbols: torch.Tensor,
-                        target: torch.Tensor) -> torch.Tensor:
-    """Mean of the target-logit gradients at the symbols and at the zero baseline (detached)."""
-    g_s = _grad_of_target(forward, symbols, target)
-    g_0 = _grad_of_target(forward, torch.zeros_like(symbols), target)
+                        target: torch.Tensor, of: str = "logit") -> torch.Tensor:
+    """Mean of the target-logit (or loss) gradients at the symbols and at the zero baseline (detached)."""
+    g_s = _grad_of_target(forward, symbols, target, of)
+    g_0 = _grad_of_target(forward, torch.zeros_like(symbols), target, of)
     return 0.5 * (g_s + g_0)
 
 
 def attributions(forward: Callable[[torch.Tensor], torch.Tensor], symbols: torch.Tensor,
-                 target: torch.Tensor) -> torch.Tensor:
+                 target: torch.Tensor, of: str = "logit") -> torch.Tensor:
     """Two-point IG attributions A (same shape as `symbols`), differentiable through `symbols` only."""
-    return two_point_gradients(forward, symbols, target) * symbols
+    return two_point_gradients(forward, symbols, target, of) * symbols
 
 
 def asymmetry_loss(attr: torch.Tensor) -> torch.Tensor:

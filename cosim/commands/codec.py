@@ -23,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--no-baseline", action="store_true", help="skip the int8 split baseline")
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ev.add_argument("--frames", type=int, default=0, metavar="F",
+                    help="also evaluate frame losses: the payload cut into F frames (erased symbols vs "
+                    "losing the whole inference)")
+    ev.add_argument("--frame-loss", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.3],
+                    help="frame loss probabilities for --frames (default 0.05 0.1 0.2 0.3)")
     ev.set_defaults(func=run_eval)
 
     info = sub.add_parser("info", help="architecture, sizes, MACs, training config and metrics")
@@ -32,6 +37,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ls = sub.add_parser("list", help="the built-in checkpoints")
     ls.set_defaults(func=run_list)
+
+    ab = sub.add_parser("ablate", help="retrain the full method and each ablation over seeds on a checkpoint's "
+                        "frozen backbone; accuracy versus BER with 95%% intervals over seeds")
+    ab.add_argument("ckpt", metavar="CKPT", help="checkpoint whose backbone and training config are reused")
+    ab.add_argument("--variants", nargs="+", default=["full", "no-fal", "ber-unaware", "no-xai", "no-usage"])
+    ab.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ab.add_argument("--epochs", type=int, default=None, help="epochs per stage (default: the checkpoint's)")
+    ab.add_argument("--ber", type=float, nargs="+", default=[0.0, 1e-2, 5e-2, 0.1])
+    ab.add_argument("--realisations", type=int, default=3, help="error realisations per BER (default 3)")
+    ab.add_argument("--root", default=None, help="data directory for file-based data sets")
+    ab.add_argument("--json-out", default=None, metavar="FILE", help="also write the results as JSON (new file)")
+    ab.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ab.set_defaults(func=run_ablate)
 
 
 def _stat(s) -> dict:
@@ -63,6 +81,9 @@ def eval_report(codec, ev) -> dict:
         "realisations": ev.realisations,
         "samples": ev.samples,
     }
+    report["device_int8"] = m.device_int8
+    if ev.float_device is not None:
+        report["float_device_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.float_device)}
     if ev.int8 is not None:
         report["int8_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8)}
     return report
@@ -89,6 +110,17 @@ def run_eval(args: argparse.Namespace) -> int:
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
                         seed=args.seed, int8=not args.no_baseline)
     report = eval_report(codec, ev)
+    erasures = None
+    if args.frames > 0:
+        from cosim.codec.evaluate import evaluate_erasures
+        if any(not 0.0 <= p <= 1.0 for p in args.frame_loss):
+            raise CosimError("--frame-loss values must lie in [0, 1]")
+        erasures = evaluate_erasures(codec, data.x_test, data.y_test, args.frames, args.frame_loss,
+                                     args.realisations, args.seed)
+        report["frame_loss"] = {"frames": erasures.frames, "erased_symbols_accuracy": {
+            format(p, "g"): _stat(s) for p, s in zip(erasures.loss_probs, erasures.erased)},
+            "whole_inference_lost_accuracy": {format(p, "g"): _stat(s) for p, s in
+                                              zip(erasures.loss_probs, erasures.whole_inference_lost)}}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -96,10 +128,18 @@ def run_eval(args: argparse.Namespace) -> int:
     print(f"codec {m.name} on {m.dataset} test split ({ev.samples} samples, {ev.realisations} realisations, "
           f"oracle BER estimate)")
     _print_payload(m)
-    columns = [("SemanticNN", ev.semantic)]
+    columns = [("SemanticNN (int8 device)" if m.device_int8 else "SemanticNN", ev.semantic)]
+    if ev.float_device is not None:
+        columns.append(("float32 device", ev.float_device))
     if ev.int8 is not None:
         columns.append(("int8 split (no ARQ)", ev.int8))
     _print_table(ev.bers, columns)
+    if erasures is not None:
+        print(f"frame losses ({erasures.frames} frames per payload, no bit errors; codec "
+              f"{'trained' if m.erasures else 'NOT trained'} with erasures):")
+        print(f"{'loss p':>8}  {'erased symbols':>17}  {'inference lost':>17}")
+        for p, a, b in zip(erasures.loss_probs, erasures.erased, erasures.whole_inference_lost):
+            print(f"{p:>8g}  {a.mean:8.4f} ± {_ci(a):6}  {b.mean:8.4f} ± {_ci(b):6}")
     _print_boards(report["boards"])
     return 0
 
@@ -211,4 +251,57 @@ def run_list(args: argparse.Namespace) -> int:
 
     for name in list_builtin():
         print(f"builtin:{name}")
+    return 0
+
+
+def run_ablate(args: argparse.Namespace) -> int:
+    """Train and evaluate each ablation over seeds; print the table (and write JSON if asked)."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    from cosim.codec.ablate import run_ablation
+    from cosim.codec.checkpoint import read_checkpoint
+    from cosim.codec.train import TrainConfig
+    from cosim.errors import CosimError
+
+    if args.realisations < 1 or not args.seeds or (args.epochs is not None and args.epochs < 1):
+        raise CosimError("--realisations and --epochs must be at least 1, --seeds non-empty")
+    out = Path(args.json_out) if args.json_out else None
+    if out is not None and out.exists():
+        raise CosimError(f"{out}: already exists (cosim does not overwrite files it did not write)")
+    torch.set_num_threads(max(1, args.threads))
+    src = read_checkpoint(args.ckpt)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    base = TrainConfig(**{k: v for k, v in src.train_config.items() if k in fields})
+    if base.dataset != src.config.dataset:
+        raise CosimError(f"{src.path}: training config names data set {base.dataset!r} but the codec "
+                         f"{src.config.dataset!r}")
+    base = dataclasses.replace(base, root=args.root or base.root,
+                               epochs=args.epochs or base.epochs)
+    try:
+        result = run_ablation(base, args.variants, args.seeds, args.ber, args.realisations, src.state_dict,
+                              log=lambda line: print(line, file=sys.stderr))
+    except ValueError as exc:
+        raise CosimError(str(exc)) from None
+    print(f"ablations of {src.path.name} ({base.dataset}, {base.epochs} epochs per stage, seeds "
+          f"{' '.join(map(str, args.seeds))}, {args.realisations} error realisations; mean over seeds "
+          f"± 95% interval over seeds)")
+    header = f"{'variant':<12}" + "".join(f"  {'BER ' + format(b, 'g'):>17}" for b in result.bers) + "  train s"
+    print(header)
+    for v in result.variants:
+        print(f"{v.name:<12}" + "".join(f"  {s.mean:8.4f} ± {_ci(s):6}" for s in v.summary)
+              + f"  {v.train_seconds:7.0f}")
+    if out is not None:
+        report = {"checkpoint": str(src.path), "dataset": base.dataset, "epochs": base.epochs,
+                  "bers": list(result.bers), "realisations": result.realisations,
+                  "variants": {v.name: {"seeds": list(v.seeds), "per_seed": [list(r) for r in v.per_seed],
+                                        "accuracy_by_ber": {format(b, "g"): _stat(s)
+                                                            for b, s in zip(result.bers, v.summary)},
+                                        "train_seconds": v.train_seconds} for v in result.variants}}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "x") as f:
+            json.dump(report, f, indent=2)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 NAME = "data"
 
@@ -18,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_show.add_argument("--root", default=None, help="folder holding the files of a file-based data set")
     p_show.add_argument("--seed", type=int, default=0, help="generation seed (procedural data sets)")
     p_show.set_defaults(func=_show)
-    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -35,7 +36,7 @@ def _list(args: argparse.Namespace) -> int:
 
     rows = [["name", "shape", "classes", "train", "test", "needs --root", "source"]]
     for info in list_datasets():
-        rows.append([info.name, "x".join(map(str, info.image_shape)), str(info.num_classes),
+        rows.append([info.name, "x".join(map(str, info.image_shape)), str(info.num_classes or "?"),
                      "?" if info.train_size is None else str(info.train_size),
                      "?" if info.test_size is None else str(info.test_size),
                      "yes" if info.needs_root else "no", info.source])

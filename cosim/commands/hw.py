@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 NAME = "hw"
@@ -20,15 +21,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ps.add_argument("spec", metavar="NAME|PATH", help="profile name (e.g. stm32l476, ble-1m, rpi5) or YAML path")
     ps.add_argument("--kind", choices=("board", "radio", "edge", "battery"), help="kind, if NAME is ambiguous")
     ps.set_defaults(func=_show)
-    p.set_defaults(func=lambda args: (p.print_help(), 0)[1])
+    p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
 def _profiles(paths: list[str]) -> list:
-    from cosim.errors import ProfileError
     from cosim.config.profiles import list_profiles, load_profile
+    from cosim.errors import ProfileError
 
     if not paths:
-        return [load_profile(i.path, i.kind) for i in list_profiles()]
+        from cosim.config.profiles import profiles_root
+
+        infos = list_profiles()
+        if not infos:  # a broken install or a wrong $COSIM_HW_PROFILES: say so, never an empty table
+            raise ProfileError(f"{profiles_root()}: no hardware profiles found (expected boards/, radios/, edge/ "
+                               "with *.yaml; check the installation or $COSIM_HW_PROFILES)")
+        return [load_profile(i.path, i.kind) for i in infos]
     out = []
     for text in paths:
         path = Path(text)

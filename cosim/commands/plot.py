@@ -36,13 +36,17 @@ def run(args: argparse.Namespace) -> int:
     if args.out and args.format is None and Path(args.out).suffix[1:] in ("png", "pdf", "svg"):
         args.format = Path(args.out).suffix[1:]
     form = figure_format(args)
-    if args.out:
+    if args.out is not None:
         out = Path(args.out)
     else:
         folder = Path(args.results) if Path(args.results).is_dir() else Path(args.results).parent
         x = resolve_column(args.x, table)
         ys = "+".join(resolve_column(y, table) for y in args.y)
         out = folder / "figures" / f"{ys}_vs_{x}.png".replace("/", "_")
+    from cosim.io import check_user_path, probe_writable
+
+    out = check_user_path(out, "--out")
+    probe_writable(out, "--out")
     path = plot_xy(table, args.x, args.y, out, hue=args.hue, title=args.title, logx=args.logx, logy=args.logy,
                    form=form)
     print(path)

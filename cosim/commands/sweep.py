@@ -20,8 +20,11 @@ def register(subparsers) -> None:
     p.add_argument("--serial", action="store_true", help="run in this process, one run after another")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use an existing Dask cluster, e.g. tcp://host:8786")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a field of the base scenario in every run, e.g. duration_s=60 (repeatable)")
+    p.add_argument("--force-outdir", action="store_true",
+                   help="write into an output folder that holds files cosim did not write (they are kept)")
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true",
                    help="run even if the up-front estimate says a run is far too big for this machine")
     p.add_argument("--report", action="store_true", help="also write OUTDIR/report.html (self-contained)")
@@ -40,14 +43,20 @@ def run(args: argparse.Namespace) -> int:
         raise CosimError(f"--workers {args.workers}: must be 0 (in-process) or a positive number")
     if args.serial and args.scheduler:
         raise CosimError("--serial and --scheduler exclude each other")
-    sweep = load_sweep(args.sweep)
+    from cosim.io import check_plain_name, check_user_path
+
+    check_user_path(args.sweep, "SWEEP")
+    sweep = load_sweep(args.sweep, args.overrides)
     if not args.force:
         from cosim.engine.budget import check_budget
 
         for spec in {r.key: r for r in sweep.runs}.values():
             params = ", ".join(f"{p}={v!r}" for p, v in spec.params) or "base"
             check_budget(spec.scenario, f"{args.sweep}: run {params}")
-    outdir = Path(args.out) if args.out else Path("out") / "sweeps" / sweep.name
+    if args.out is not None:
+        outdir = check_user_path(args.out, "-o")
+    else:
+        outdir = Path("out") / "sweeps" / check_plain_name(sweep.name, "sweep name")
     workers = 0 if args.serial else args.workers if args.workers is not None else (os.cpu_count() or 1)
     total = len(sweep.unique_keys)
     mode = (f"scheduler {args.scheduler}" if args.scheduler else
@@ -63,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = run_sweep(sweep, outdir, workers=workers, scheduler=args.scheduler,
-                           progress=progress, figures=False)
+                           progress=progress, figures=False, force_outdir=args.force_outdir)
     finally:
         if bar is not None:
             bar.close()
@@ -81,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     if figures:
         print(f"figures: {len(figures)} in {figures[0].parent}/")
     if args.report:
+        from cosim.io import add_to_marker
         from cosim.report.html import report_format, write_report
 
         print(f"report: {write_report(outdir, report_format('svg' if form.fmt == 'svg' else 'png', args.dpi))}")
+        add_to_marker(outdir, "sweep", ["report.html"])
     return 1 if result.failed else 0

@@ -14,11 +14,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Pre-train the backbone, freeze it, then train encoder, "
                               "quantizer and BER-aware decoder with Feature-augmentation Learning.")
     p.add_argument("--dataset", required=True, help="data set name (see `cosim data list`)")
-    p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8"))
+    p.add_argument("--backbone", required=True, choices=("small-cnn", "resnet8", "resnet8-s4", "resnet18", "resnet50",
+                                                            "mobilenet_v2"))
+    p.add_argument("--backbone-weights", default=None, metavar="FILE",
+                   help="torchvision state dict (.pth) for resnet18/resnet50/mobilenet_v2, read with "
+                   "torch.load(weights_only=True); with --pretrain-epochs 0 the backbone is used as given")
     p.add_argument("--task", choices=("classification", "detection"), default="classification",
                    help="classification (default) or detection (a grid detector on the data set's boxes)")
     p.add_argument("--bits", type=int, default=3, choices=(1, 2, 3, 4), help="bits per symbol (default 3)")
     p.add_argument("--channels", type=int, default=8, help="encoder output channels (default 8)")
+    p.add_argument("--root", default=None, help="data directory for file-based data sets")
     p.add_argument("--out", required=True, type=Path, help="checkpoint file to write")
     p.add_argument("--epochs", type=int, default=60, help="epochs of each FAL stage (default 60)")
     p.add_argument("--pretrain-epochs", type=int, default=30, help="backbone epochs (default 30)")
@@ -41,6 +46,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="quantizer centres learn at lr x this (default 0.01)")
     p.add_argument("--anneal", type=float, default=None, metavar="SIGMA_END",
                    help="anneal the soft-assignment sigma from 1 to SIGMA_END (default: no annealing)")
+    p.add_argument("--preset", choices=("cosim", "authors"), default="cosim",
+                   help="cosim (default) or authors: the official code's quantizer gradient (clipped "
+                   "identity), fixed centres, gradient-free usage loss, symbol replacement, integer SNR "
+                   "draws, no error-free batches, cross-entropy attribution (overrides --corruption)")
+    p.add_argument("--recipe", choices=("semanticnn", "deepcod"), default="semanticnn",
+                   help="semanticnn (two FAL stages, default) or deepcod (the DeepCOD baseline: one stage "
+                   "of distillation from the frozen backbone)")
+    p.add_argument("--erasure-frames", type=int, default=0, metavar="F",
+                   help="also train with lost frames: the payload cut into F frames, erased symbols fed "
+                   "as 0 (default 0: off)")
+    p.add_argument("--single-stage", action="store_true",
+                   help="skip the denoising stage (train the task stage only)")
     p.add_argument("--backbone-from", default=None, metavar="CKPT",
                    help="reuse the pre-trained backbone of this checkpoint (path or builtin:NAME)")
     p.add_argument("--name", default="", help="codec name stored in the checkpoint")
@@ -57,13 +74,11 @@ def run(args: argparse.Namespace) -> int:
     from cosim.codec.checkpoint import read_checkpoint
     from cosim.codec.evaluate import evaluate_codec
     from cosim.codec.service import Codec
-    from cosim.codec.train import TrainConfig, train_codec
+    from cosim.codec.train import TrainConfig, train_codec, with_preset
     from cosim.data import load_dataset
     from cosim.errors import CosimError
 
-    if args.channels < 1 or args.epochs < 1 or args.pretrain_epochs < 0 or args.decoder_width < 1:
-        raise CosimError("--channels, --epochs and --decoder-width must be positive, "
-                         "--pretrain-epochs non-negative")
+    check_options(args)
     torch.set_num_threads(max(1, args.threads))
     backbone_state = None
     if args.backbone_from:
@@ -80,8 +95,13 @@ def run(args: argparse.Namespace) -> int:
         pretrain_epochs=args.pretrain_epochs, batch_size=args.batch_size, lr=args.lr,
         pretrain_lr=args.pretrain_lr, stage2_lr=args.stage2_lr, centre_lr_scale=args.centre_lr_scale, seed=args.seed,
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
-        corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task)
-    data = load_dataset(cfg.dataset)  # fail early (DataError) before any work
+        corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
+        backbone_weights=args.backbone_weights, root=args.root, recipe=args.recipe,
+        single_stage=args.single_stage, erasure_frames=args.erasure_frames)
+    if args.preset == "authors" and args.task != "classification":
+        raise CosimError("--preset authors is defined for --task classification only")
+    cfg = with_preset(cfg, args.preset)
+    data = load_dataset(cfg.dataset, root=cfg.root)  # fail early (DataError) before any work
     if cfg.task == "detection" and data.boxes_train is None:
         raise CosimError(f"--task detection: data set {data.name!r} has no boxes (use shapes)")
     bars: dict[str, tqdm] = {}
@@ -117,10 +137,54 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+INT_RANGES = {"channels": (1, 1024), "epochs": (1, 100_000), "pretrain_epochs": (0, 100_000),
+              "decoder_width": (1, 4096), "batch_size": (1, 65_536), "kernel": (1, 64), "threads": (1, 256),
+              "seed": (0, 2**63 - 1)}
+FLOAT_RANGES = {"lr": (0.0, 10.0), "stage2_lr": (0.0, 10.0), "pretrain_lr": (0.0, 10.0),
+                "centre_lr_scale": (0.0, 100.0), "anneal": (0.0, 100.0)}
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Every option in range and the output writable, before any training (CosimError naming the option)."""
+    import math
+
+    from cosim.errors import CosimError
+    from cosim.io import check_user_path, probe_writable
+
+    for name, (lo, hi) in INT_RANGES.items():
+        v = getattr(args, name)
+        if v is not None and not lo <= v <= hi:
+            raise CosimError(f"--{name.replace('_', '-')} {v}: must be in {lo}..{hi}")
+    for name, (lo, hi) in FLOAT_RANGES.items():
+        v = getattr(args, name)
+        if v is not None and not (math.isfinite(v) and lo < v <= hi):
+            raise CosimError(f"--{name.replace('_', '-')} {v}: must be a finite number in ({lo:g}, {hi:g}]")
+    if len(args.name) > 200:
+        raise CosimError("--name: longer than 200 characters")
+    out = check_user_path(args.out, "--out")
+    if out.is_dir():
+        raise CosimError(f"--out {out}: is a folder, expected a checkpoint file name")
+    probe_writable(out, "--out")  # before the training, not after it
+
+
+def _refuse_non_finite(model, metrics: dict, out: Path) -> None:
+    """A diverged training (NaN or infinite weights) is refused, never saved."""
+    import torch
+
+    from cosim.errors import CosimError
+
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CosimError(f"--out {out}: training diverged ({len(bad)} weight tensors hold NaN or infinite "
+                         f"values, e.g. {bad[0]}); nothing saved: lower --lr or change --seed")
+
+
 def _save_and_report(args, cfg, result, codec, seconds: float, metrics: dict, metric: str, bers, stats) -> None:
     """Save the trained codec with its metrics and print what was written and how well it does."""
     from cosim.codec.checkpoint import save_checkpoint
     from cosim.codec.train import config_dict
+
+    _refuse_non_finite(result.model, metrics, args.out)
 
     save_checkpoint(args.out, result.model, config_dict(cfg), metrics)
     m = codec.meta

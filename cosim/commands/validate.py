@@ -11,7 +11,7 @@ import argparse
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("validate", help="check a scenario without running it", description=__doc__)
-    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("scenario", help="scenario YAML file, or a run's manifest.json")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
     p.add_argument("--force", action="store_true",
                    help="accept a scenario estimated to need more memory or time than this machine has")
@@ -22,7 +22,12 @@ def validate(args: argparse.Namespace) -> int:
     from cosim.engine.budget import check_budget
     from cosim.engine.preflight import check_scenario, load_checked, located
 
-    scenario, lines = load_checked(args.scenario, args.overrides)
+    from cosim.commands.run import _is_manifest, load_manifest
+
+    if _is_manifest(args.scenario, False) and not args.overrides:
+        scenario, lines = load_manifest(args.scenario, args.force), {}
+    else:
+        scenario, lines = load_checked(args.scenario, args.overrides)
     with located(scenario, args.scenario, lines):
         check_scenario(scenario)
     est = check_budget(scenario, args.scenario, force=args.force)

@@ -19,6 +19,7 @@ from typing import Any
 
 from cosim.channel.modulation import MODULATIONS  # the names `ber_from_snr_db` knows
 from cosim.errors import CosimError, ProfileError
+from cosim.suggest import did_you_mean
 from cosim.config.yamlio import line_for, load_yaml
 
 KINDS = ("board", "radio", "edge", "battery")
@@ -309,55 +310,55 @@ class _Num:
 
 
 _BOARD_FIELDS: dict[str, _Num] = {
-    "clock_mhz": _Num("MHz"),
-    "max_clock_mhz": _Num("MHz"),
-    "sram_kb": _Num("KiB", integer=True),
-    "flash_kb": _Num("KiB", integer=True),
-    "run_current_ma": _Num("mA"),
-    "core_current_ma": _Num("mA"),
-    "sleep_current_ua": _Num("µA"),
-    "wakeup_us": _Num("µs", strict=False),
-    "supply_v": _Num("V"),
-    "cycles_per_mac_conv": _Num("cycles/MAC"),
-    "cycles_per_mac_fc": _Num("cycles/MAC"),
+    "clock_mhz": _Num("MHz", maximum=5_000),
+    "max_clock_mhz": _Num("MHz", maximum=5_000),
+    "sram_kb": _Num("KiB", integer=True, maximum=16 * 2**20),
+    "flash_kb": _Num("KiB", integer=True, maximum=16 * 2**20),
+    "run_current_ma": _Num("mA", maximum=10_000),
+    "core_current_ma": _Num("mA", maximum=10_000),
+    "sleep_current_ua": _Num("µA", maximum=1e6),
+    "wakeup_us": _Num("µs", strict=False, maximum=1e7),
+    "supply_v": _Num("V", maximum=48),
+    "cycles_per_mac_conv": _Num("cycles/MAC", maximum=10_000),
+    "cycles_per_mac_fc": _Num("cycles/MAC", maximum=10_000),
 }
 _RADIO_FIELDS: dict[str, _Num] = {
-    "bitrate_bps": _Num("bit/s"),
-    "max_payload_bytes": _Num("B", integer=True),
-    "preamble_bytes": _Num("B", integer=True, strict=False),
-    "header_bytes": _Num("B", integer=True, strict=False),
-    "crc_bytes": _Num("B", integer=True, strict=False),
-    "ifs_us": _Num("µs", strict=False),
-    "ack_bytes": _Num("B", integer=True, strict=False),
-    "turnaround_us": _Num("µs", strict=False),
-    "tx_current_ma": _Num("mA"),
-    "rx_current_ma": _Num("mA"),
-    "sleep_current_ua": _Num("µA"),
-    "supply_v": _Num("V"),
-    "tx_power_dbm": _Num("dBm", minimum=None),
-    "noise_bandwidth_hz": _Num("Hz"),
-    "noise_figure_db": _Num("dB", strict=False),
-    "frequency_mhz": _Num("MHz"),
+    "bitrate_bps": _Num("bit/s", maximum=1e11),
+    "max_payload_bytes": _Num("B", integer=True, maximum=65_535),
+    "preamble_bytes": _Num("B", integer=True, strict=False, maximum=1_024),
+    "header_bytes": _Num("B", integer=True, strict=False, maximum=1_024),
+    "crc_bytes": _Num("B", integer=True, strict=False, maximum=64),
+    "ifs_us": _Num("µs", strict=False, maximum=1e7),
+    "ack_bytes": _Num("B", integer=True, strict=False, maximum=1_024),
+    "turnaround_us": _Num("µs", strict=False, maximum=1e7),
+    "tx_current_ma": _Num("mA", maximum=10_000),
+    "rx_current_ma": _Num("mA", maximum=10_000),
+    "sleep_current_ua": _Num("µA", maximum=1e6),
+    "supply_v": _Num("V", maximum=48),
+    "tx_power_dbm": _Num("dBm", minimum=-60, strict=False, maximum=60),
+    "noise_bandwidth_hz": _Num("Hz", maximum=1e11),
+    "noise_figure_db": _Num("dB", strict=False, maximum=60),
+    "frequency_mhz": _Num("MHz", maximum=1e6),
     "duty_cycle": _Num("fraction", maximum=1.0),
 }
 _LORA_FIELDS: dict[str, _Num] = {
     "lora_sf": _Num("", integer=True, minimum=5, strict=False, maximum=12),
-    "lora_bw_hz": _Num("Hz"),
+    "lora_bw_hz": _Num("Hz", maximum=1e7),
     "lora_cr": _Num("", integer=True, minimum=1, strict=False, maximum=4),
 }
 _EDGE_FIELDS: dict[str, _Num] = {
-    "batch_t0_ms": _Num("ms", strict=False),
-    "batch_t1_ms": _Num("ms"),
-    "reference_macs": _Num("MAC"),
-    "idle_power_w": _Num("W", strict=False),
-    "active_power_w": _Num("W"),
+    "batch_t0_ms": _Num("ms", strict=False, maximum=1e6),
+    "batch_t1_ms": _Num("ms", maximum=1e6),
+    "reference_macs": _Num("MAC", maximum=1e18),
+    "idle_power_w": _Num("W", strict=False, maximum=1e5),
+    "active_power_w": _Num("W", maximum=1e5),
 }
 _BATTERY_FIELDS: dict[str, _Num] = {
-    "capacity_mah": _Num("mAh"),
-    "nominal_v": _Num("V"),
-    "cutoff_v": _Num("V"),
+    "capacity_mah": _Num("mAh", maximum=1e7),
+    "nominal_v": _Num("V", maximum=48),
+    "cutoff_v": _Num("V", maximum=48),
     "self_discharge_per_year": _Num("fraction/year", strict=False, maximum=1.0),
-    "shelf_life_years": _Num("years"),
+    "shelf_life_years": _Num("years", maximum=100),
     "pulse_derating": _Num("fraction", maximum=1.0),
 }
 _TEXT_FIELDS = {"board": ("core", "calibration"), "radio": ("phy", "modulation"), "edge": (),
@@ -372,7 +373,7 @@ def _protocol_specs(phy: str | None) -> dict[str, _Num]:
     """The numeric fields the protocol of `phy` adds to a radio profile (>= 0; levels in dB may be negative)."""
     from cosim.net.protocols import protocol_fields
 
-    return {k: _Num(unit, minimum=None if unit == "dB" else 0.0, strict=False)
+    return {k: _Num(unit, minimum=None if unit == "dB" else 0.0, strict=False, maximum=1e9)
             for k, unit in protocol_fields(phy or "").items()}
 
 
@@ -433,7 +434,8 @@ def resolve(spec: str | Path, kind: str | None = None) -> Path:
     what = f"{kind} profile" if kind else "profile"
     if not matches:
         known = ", ".join(i.name for i in list_profiles(kind=kind)) or "none"
-        raise ProfileError(f"unknown {what} {spec_s!r} (known: {known}; or give a path to a YAML file)")
+        hint = did_you_mean(spec_s, [i.name for i in list_profiles(kind=kind)])
+        raise ProfileError(f"unknown {what} {spec_s!r}{hint} (known: {known}; or give a path to a YAML file)")
     kinds = ", ".join(i.kind for i in matches)
     raise ProfileError(f"profile name {spec_s!r} is ambiguous ({kinds}); say which kind")
 
@@ -515,7 +517,7 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
     optional = set(_LORA_FIELDS) if kind == "radio" and not lora else set()
     for key in data:
         if key != "kind" and key not in text_fields and key not in num_fields:
-            raise fail((key,), "unknown field")
+            raise fail((key,), "unknown field" + did_you_mean(key, (*text_fields, *num_fields)))
     for key in text_fields + tuple(num_fields):
         if key not in data and key not in optional:
             raise fail((key,), "missing field")
@@ -543,7 +545,8 @@ def _parse(path: Path, want: str | None) -> BoardProfile | RadioProfile | EdgePr
             raise fail((key,), f"expected {{value: NUMBER, source: TEXT, estimate: BOOL, note: TEXT}}, got {raw!r}")
         for sub in raw:
             if sub not in _SOURCED_KEYS:
-                raise fail((key, sub), f"unknown field (allowed: {', '.join(_SOURCED_KEYS)})")
+                raise fail((key, sub), f"unknown field{did_you_mean(sub, _SOURCED_KEYS)} (allowed: "
+                           f"{', '.join(_SOURCED_KEYS)})")
         for sub in ("value", "source"):
             if sub not in raw:
                 raise fail((key, sub), "missing field")

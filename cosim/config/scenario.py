@@ -6,7 +6,9 @@ Every field documents its unit and default; `cosim schema` prints the JSON Schem
 from __future__ import annotations
 
 import copy
+import os
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,9 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cosim.channel.processes import ChannelConfig
 from cosim.errors import ScenarioError
+from cosim.suggest import did_you_mean
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
 
 MAX_DEVICES = 1_000_000
+MAX_GROUPS = 32_767  # the records' `group` column is int16
+MAX_SERVERS = 1_024
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]  # site-plan coordinate, m
 
 
@@ -31,7 +36,7 @@ class PeriodicWorkload(Strict):
 
     kind: Literal["periodic"] = "periodic"
     period_s: float = Field(gt=0, le=86_400 * 365, description="sensing period, s")
-    jitter_s: float = Field(0.0, ge=0, description="uniform jitter half-width, s (default 0)")
+    jitter_s: float = Field(0.0, ge=0, le=86_400 * 365, description="uniform jitter half-width, s (default 0)")
 
     @model_validator(mode="after")
     def _jitter_below_period(self) -> PeriodicWorkload:
@@ -76,7 +81,7 @@ class DiscPlacement(Strict):
 
     kind: Literal["disc"]
     radius_m: float = Field(gt=0, le=1e6, description="disc radius, m")
-    min_m: float = Field(1.0, gt=0, description="smallest distance, m (default 1)")
+    min_m: float = Field(1.0, gt=0, le=1e6, description="smallest distance, m (default 1)")
 
 
 class AreaPlacement(Strict):
@@ -88,7 +93,7 @@ class AreaPlacement(Strict):
     kind: Literal["area"]
     x_m: tuple[Coordinate, Coordinate] = Field(description="x range [min, max] on the site plan, m")
     y_m: tuple[Coordinate, Coordinate] = Field(description="y range [min, max] on the site plan, m")
-    min_m: float = Field(1.0, gt=0, description="smallest distance to a gateway, m (default 1)")
+    min_m: float = Field(1.0, gt=0, le=1e6, description="smallest distance to a gateway, m (default 1)")
 
     @model_validator(mode="after")
     def _ordered(self) -> AreaPlacement:
@@ -134,10 +139,21 @@ class StrategyOptions(Strict):
         "builtin:<dataset>-b1, -b2, the group's codec, -b4)")
 
 
+class AdrSpreadingFactor(Strict):
+    """Each LoRa device takes the smallest SF its mean SNR supports with `margin_db` to spare (ADR's outcome)."""
+
+    kind: Literal["adr"]
+    margin_db: float = Field(10.0, ge=0, le=40, description="link margin above the SF's demodulator limit, "
+                             "dB (default 10, an assumption: network servers make it configurable)")
+
+
+LoraSf = Annotated[int, Field(ge=7, le=12)]
+
+
 class DeviceGroup(Strict):
     """A group of identical devices: board, radio, strategy, workload and placement."""
 
-    name: str = Field(description="group name, used in results")
+    name: str = Field(min_length=1, max_length=200, description="group name, used in results")
     count: int = Field(gt=0, le=MAX_DEVICES, description="number of devices")
     board: str = Field("stm32l476", description="board profile name or path (default stm32l476)")
     radio: str = Field("ble-1m", description="radio profile name or path (default ble-1m)")
@@ -162,6 +178,9 @@ class DeviceGroup(Strict):
                                 "capacity, self-discharge, shelf life, pulse derating); overrides "
                                 "battery_mah and battery_v, which stay as an ideal-cell shortcut")
     sense: SenseModel = Field(default_factory=SenseModel)
+    lora_sf: tuple[LoraSf, ...] | AdrSpreadingFactor | None = Field(
+        None, description="LoRa spreading factor per device: a list (device i takes entry i mod length) or "
+        "{kind: adr}; each SF uses the shipped radio profile lora-sf<SF> (default: the group's radio)")
 
 
 class DedicatedMedium(Strict):
@@ -170,17 +189,27 @@ class DedicatedMedium(Strict):
     kind: Literal["dedicated"] = "dedicated"
 
 
-class AlohaMedium(Strict):
+class CaptureOption(Strict):
+    """The capture option of contention media (ALOHA, CSMA)."""
+
+    capture_db: float | None = Field(
+        None, ge=0, le=60, description="capture effect: a frame this many dB stronger (received SNR) than "
+        "every frame it overlaps survives, the others are lost (LoRaSim's pairwise rule without the preamble "
+        "condition); no default figure: set it from your radio's measured capture threshold (default: off, "
+        "any overlap loses both)")
+
+
+class AlohaMedium(CaptureOption):
     """Pure ALOHA: transmit at once; any overlap of two frames loses both."""
 
     kind: Literal["aloha"]
 
 
-class CsmaMedium(Strict):
+class CsmaMedium(CaptureOption):
     """Non-persistent CSMA: sense, back off a random time while busy; overlapping starts collide."""
 
     kind: Literal["csma"]
-    backoff_max_ms: float = Field(10.0, gt=0, description="largest random back-off, ms (default 10)")
+    backoff_max_ms: float = Field(10.0, gt=0, le=60_000, description="largest random back-off, ms (default 10)")
     max_attempts: int = Field(8, ge=1, le=64, description="carrier-sense attempts before a drop (default 8)")
 
 
@@ -191,8 +220,26 @@ class TdmaMedium(Strict):
     slot_ms: float = Field(gt=0, le=60_000, description="slot length, ms (must hold one frame)")
 
 
+class LoraMedium(Strict):
+    """LoRa gateways: pure ALOHA access, LoRaSim reception (capture, quasi-orthogonal SFs); the gateways
+    of one `network` hear one air and an uplink is delivered if any of them decodes it.
+
+    Thresholds: `hw_profiles/reception/lora.yaml` (with sources)."""
+
+    kind: Literal["lora"]
+    capture: bool = Field(True, description="capture effect: a frame capture_db stronger survives an overlap "
+                          "that misses its preamble lock; false: any same-SF overlap loses both (default true)")
+    capture_db: float | None = Field(None, ge=0, le=60, description="capture threshold, dB (default: the "
+                                     "profile's 6 dB, Bor et al. 2016)")
+    sf_rejection: Literal["croce", "goursaud", "perfect"] = Field(
+        "croce", description="inter-SF rejection thresholds: croce (Croce et al. 2018), goursaud "
+        "(Goursaud & Gorce 2015) or perfect (orthogonal SFs, LoRaSim) (default croce)")
+    network: str = Field("lora", description="gateways with the same network name share one air "
+                         "(multi-gateway reception; default lora)")
+
+
 Medium = Annotated[
-    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium, Field(discriminator="kind")
+    DedicatedMedium | AlohaMedium | CsmaMedium | TdmaMedium | LoraMedium, Field(discriminator="kind")
 ]
 
 
@@ -215,7 +262,7 @@ BerEstimate = Annotated[OracleEstimate | PilotEstimate, Field(discriminator="kin
 class EdgeServer(Strict):
     """An edge server: profile, workers, batching, queue and the medium its gateway uses."""
 
-    name: str = Field("edge", description="server name")
+    name: str = Field("edge", min_length=1, max_length=200, description="server name")
     position_m: tuple[Coordinate, Coordinate] = Field(
         (0.0, 0.0), description="gateway position (x, y) on the site plan, m; used by `area` placements "
         "(default 0, 0)")
@@ -242,19 +289,23 @@ class Scenario(Strict):
     name: str = Field("scenario", description="scenario name")
     seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (default 0)")
     duration_s: float = Field(gt=0, le=86_400 * 365, description="simulated sensing time, s")
+    drain_limit_s: float = Field(
+        86_400.0, gt=0, le=86_400 * 365, description="longest simulated time after duration_s to finish the "
+        "inferences still in flight (backlogs, duty-cycle queues), s; those unfinished then are reported in "
+        "summary `drain` (default 86400)")
     dataset: str = Field("digits", description="data set the devices sense (default digits)")
     dataset_root: str | None = Field(None, description="directory of file-based data sets")
     task: Literal["classification", "detection"] = Field(
         "classification", description="what the codec infers: classification (accuracy) or detection "
         "(mAP; needs a detection codec and a data set with boxes)")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
-    deadline_ms: float = Field(1000.0, gt=0, description="end-to-end deadline, ms (default 1000)")
+    deadline_ms: float = Field(1000.0, gt=0, le=86_400_000 * 365, description="end-to-end deadline, ms (default 1000)")
     warmup_s: float = Field(0.0, ge=0, le=86_400 * 365, description="transient excluded from the summary: "
                             "inferences sensed before it and frames sent before it, s (default 0)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
     codec_batch: int = Field(256, ge=1, le=65_536, description="decoder batch size, samples (default 256)")
-    devices: list[DeviceGroup] = Field(min_length=1)
-    edge: list[EdgeServer] = Field(min_length=1)
+    devices: list[DeviceGroup] = Field(min_length=1, max_length=MAX_GROUPS)
+    edge: list[EdgeServer] = Field(min_length=1, max_length=MAX_SERVERS)
     compare: list[CompareVariant] = Field(
         default_factory=list, max_length=64, description="alternatives to run side by side on the same "
         "devices (common random numbers): one World per variant from the same seed, each alone on its "
@@ -349,8 +400,8 @@ def _format_loc(loc: tuple) -> str:
 
 
 _UNION_TAGS = {
-    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma",
-    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace",
+    "periodic", "poisson", "fixed", "uniform", "disc", "area", "dedicated", "aloha", "csma", "tdma", "lora",
+    "oracle", "pilot", "constant", "gilbert-elliott", "snr", "trace", "adr",
 }
 
 
@@ -363,18 +414,41 @@ def validate_scenario(data: object, source: str, lines: dict | None = None) -> S
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        msg = err["msg"].removeprefix("Value error, ")
-        named = re.match(r"((?:devices|edge|compare)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
-        if not loc and named:  # a cross-field check names its field: use it for the line too
-            loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
-            msg = msg[named.end():]
-        field = _format_loc(loc) or "(top level)"
-        line = line_for(lines or {}, loc)
-        where = f"{source}:{line}" if line else source
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ScenarioError(f"{where}: {field}: {msg}{more}") from None
+        raise ScenarioError("; ".join(_describe(err, source, lines or {}) for err in exc.errors())) from None
+
+
+def _describe(err: dict, source: str, lines: dict) -> str:
+    """One validation error as `file:line: field: message` (an unknown key with a "did you mean")."""
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+    msg = err["msg"].removeprefix("Value error, ")
+    named = re.match(r"((?:devices|edge|compare)\.\d+(?:\.[A-Za-z_]\w*)*): ", msg)
+    if not loc and named:  # a cross-field check names its field: use it for the line too
+        loc = tuple(int(p) if p.isdigit() else p for p in named.group(1).split("."))
+        msg = msg[named.end():]
+    if err["type"] == "extra_forbidden" and loc:
+        msg += did_you_mean(loc[-1], _fields_at(loc[:-1]))
+    field = _format_loc(loc) or "(top level)"
+    line = line_for(lines, loc)
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {field}: {msg}"
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through lists, unions, Annotated, Optional)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _fields_at(loc: tuple) -> set[str]:
+    """Field names a mapping at `loc` in a scenario may have (all members of a union)."""
+    models: list[type[BaseModel]] = [Scenario]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        models = [m for model in models if part in model.model_fields
+                  for m in _models_in(model.model_fields[part].annotation)]
+    return {name for m in models for name in m.model_fields}
 
 
 def load_scenario(path: str | Path, overrides: list[str] = (), seed: int | None = None) -> Scenario:
@@ -397,7 +471,7 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     def fix(p: str | None) -> str | None:
         if p is None or p.startswith("builtin:") or Path(p).is_absolute():
             return p
-        candidate = base / p
+        candidate = Path(os.path.abspath(base / p))  # absolute: a manifest replays from any folder
         return str(candidate) if candidate.exists() else p
 
     def fix_channel(ch):

@@ -6,6 +6,7 @@ line map built here.
 
 from __future__ import annotations
 
+import copy
 import stat
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ def _parse(text: str) -> tuple[Any, dict[Loc, int]]:
         if node is None:
             return None, lines
         _walk(loader, node, (), lines, set(), [MAX_NODES])
-        return loader.construct_document(node), lines
+        return unshared(loader.construct_document(node)), lines
     finally:
         loader.dispose()
 
@@ -94,6 +95,8 @@ def _parse(text: str) -> tuple[Any, dict[Loc, int]]:
 def load_yaml(path: str | Path) -> tuple[Any, dict[Loc, int]]:
     """Parse a YAML file safely; return the data and a map from key path to line number."""
     path = Path(path)
+    if "\x00" in str(path):
+        raise ScenarioError(f"{str(path)!r}: the path contains a NUL byte")
     try:
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):
@@ -148,6 +151,16 @@ def _problem(exc: yaml.MarkedYAMLError) -> str:
     return text
 
 
+def unshared(data: Any) -> Any:
+    """`data` with every mapping and list a fresh object: YAML aliases (`&anchor` ... `*anchor`) become
+    independent copies, so an override of one path never changes another that shared its anchor."""
+    if isinstance(data, dict):
+        return {k: unshared(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [unshared(v) for v in data]
+    return data
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Split `a.b.0.c=VALUE` into its path and its YAML-parsed value."""
     if "=" not in text:
@@ -164,28 +177,31 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_override(data: dict, parts: list[str], value: Any, source: str) -> None:
-    """Set the dotted path in nested dicts/lists (list items by index), creating mapping keys."""
+    """Set the dotted path in nested dicts/lists (list items by index), creating mapping keys.
+
+    Alias-safe: every mapping or list on the path is replaced by a copy before it is changed, so a
+    container shared with another path (a YAML alias, a caller's object) is never written through.
+    """
     node: Any = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         where = ".".join(parts[: i + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(f"{source}: --set {'.'.join(parts)}: no list item {where!r}")
-            idx = int(part)
-            if last:
-                node[idx] = value
-            else:
-                node = node[idx]
+                known = f" (the list has {len(node)} items)" if node else " (the list is empty)"
+                raise ScenarioError(f"{source}: --set {'.'.join(parts)}: no list item {where!r}{known}")
+            key: Any = int(part)
         elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                if part not in node or node[part] is None:
-                    node[part] = {}
-                node = node[part]
+            key = part
         else:
             raise ScenarioError(f"{source}: --set {'.'.join(parts)}: {where!r} is not a mapping or list")
+        if last:
+            node[key] = unshared(value)
+            return
+        child = node.get(key) if isinstance(node, dict) else node[key]
+        child = {} if child is None else copy.copy(child) if isinstance(child, (dict, list)) else child
+        node[key] = child
+        node = child
 
 
 def line_for(lines: dict[Loc, int], loc: Loc) -> int | None:

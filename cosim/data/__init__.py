@@ -1,4 +1,5 @@
-"""Data sets: `digits` (scikit-learn, default), `shapes` (procedural, boxes), MNIST/Fashion/CIFAR files.
+"""Data sets: `digits` (scikit-learn, default), `shapes` (32×32) and `scenes` (64×64 camera-scale;
+procedural, with boxes), MNIST/Fashion/CIFAR files.
 
 Use `load_dataset(name, root=None, seed=0)`; `list_datasets()` describes what is available.
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 from cosim.data.dataset import Dataset, DatasetInfo
 from cosim.errors import DataError
 
-_ALIASES = {"cifar-10": "cifar10", "fashion": "fashion-mnist", "fashionmnist": "fashion-mnist"}
+_ALIASES = {"cifar-10": "cifar10", "cifar-100": "cifar100", "image-folder": "imagefolder", "fashion": "fashion-mnist", "fashionmnist": "fashion-mnist"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ def _shapes(root: Path | None, seed: int) -> Dataset:
     return load_shapes_dataset(seed)
 
 
+def _scenes(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.camera import load_scenes_dataset
+    return load_scenes_dataset(seed)
+
+
 def _mnist(root: Path | None, seed: int) -> Dataset:
     from cosim.data.idx import load_mnist_dataset
     assert root is not None
@@ -50,9 +55,27 @@ def _cifar10(root: Path | None, seed: int) -> Dataset:
     return load_cifar10_dataset(root)
 
 
+def _cifar100(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.cifar import load_cifar100_dataset
+    assert root is not None
+    return load_cifar100_dataset(root, "fine")
+
+
+def _cifar100_coarse(root: Path | None, seed: int) -> Dataset:
+    from cosim.data.cifar import load_cifar100_dataset
+    assert root is not None
+    return load_cifar100_dataset(root, "coarse")
+
+
+def _image_folder(root: Path | None, seed: int, side: int = 64) -> Dataset:
+    from cosim.data.imagefolder import load_image_folder
+    assert root is not None
+    return load_image_folder(root, side, "imagefolder" if side == 64 else f"imagefolder-{side}")
+
+
 def _entries() -> dict[str, _Entry]:
     """All registered data sets, in listing order."""
-    from cosim.data import shapes
+    from cosim.data import camera, shapes
     return {
         "digits": _Entry(DatasetInfo(
             "digits", (1, 8, 8), 10, "scikit-learn load_digits (bundled)", False, 1347, 450), _digits),
@@ -60,6 +83,10 @@ def _entries() -> dict[str, _Entry]:
             "shapes", (3, shapes.IMAGE_SIZE, shapes.IMAGE_SIZE), len(shapes.CLASS_NAMES),
             "procedural scenes (seeded, with boxes)", False, shapes.TRAIN_SIZE, shapes.TEST_SIZE),
             _shapes, seeded=True),
+        "scenes": _Entry(DatasetInfo(
+            "scenes", (3, camera.IMAGE_SIZE, camera.IMAGE_SIZE), len(shapes.CLASS_NAMES),
+            "procedural camera-scale scenes (seeded, textured, with boxes)", False, camera.TRAIN_SIZE,
+            camera.TEST_SIZE), _scenes, seeded=True),
         "mnist": _Entry(DatasetInfo(
             "mnist", (1, 28, 28), 10, "IDX files (train/t10k-*-ubyte[.gz])", True, 60000, 10000),
             _mnist),
@@ -69,6 +96,15 @@ def _entries() -> dict[str, _Entry]:
         "cifar10": _Entry(DatasetInfo(
             "cifar10", (3, 32, 32), 10, "CIFAR-10 python batches (cifar-10-batches-py)", True,
             50000, 10000), _cifar10),
+        "cifar100": _Entry(DatasetInfo(
+            "cifar100", (3, 32, 32), 100, "CIFAR-100 python files (cifar-100-python), fine labels", True,
+            50000, 10000), _cifar100),
+        "cifar100-coarse": _Entry(DatasetInfo(
+            "cifar100-coarse", (3, 32, 32), 20, "CIFAR-100 python files, 20 coarse labels", True,
+            50000, 10000), _cifar100_coarse),
+        "imagefolder": _Entry(DatasetInfo(
+            "imagefolder", (3, 64, 64), 0, "train/<class>/*.png|jpg + test/ (or val/), resized; "
+            "imagefolder-N for N x N", True), _image_folder),
     }
 
 
@@ -88,8 +124,13 @@ def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Da
     entries = _entries()
     key = name.strip().lower().replace("_", "-")
     key = _ALIASES.get(key, key)
+    side = _image_folder_side(key)
+    if side is not None:
+        key = "imagefolder"
     if key not in entries:
-        raise DataError(f"unknown data set {name!r}; known: {', '.join(entries)}")
+        from cosim.suggest import did_you_mean
+
+        raise DataError(f"unknown data set {name!r}{did_you_mean(key, entries)}; known: {', '.join(entries)}")
     entry = entries[key]
     if not entry.info.needs_root:
         return _load_builtin(key, int(seed) if entry.seeded else 0)
@@ -99,4 +140,16 @@ def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Da
     path = Path(root).expanduser()
     if not path.is_dir():
         raise DataError(f"{path}: data set {key!r} root is not a directory")
+    if side is not None:
+        return _image_folder(path, int(seed), side)
     return entry.load(path, int(seed))
+
+
+def _image_folder_side(key: str) -> int | None:
+    """The side N of `imagefolder-N` (or None for other names); DataError for a malformed N."""
+    if not key.startswith("imagefolder-"):
+        return None
+    text = key[len("imagefolder-"):]
+    if not text.isdigit():
+        raise DataError(f"data set {key!r}: expected imagefolder-N with an integer side N")
+    return int(text)

@@ -1,7 +1,11 @@
-"""CIFAR-10 from its python batches (data_batch_1..5, test_batch, batches.meta) in a user-given folder.
+"""CIFAR-10 and CIFAR-100 from their python pickles in a user-given folder.
 
-Pickles are read with `safe_pickle` (no code can run); each batch must be a dict with b"data" uint8
-(n, 3072) and b"labels" (n ints in 0..9). Any problem is a `DataError` naming the file.
+CIFAR-10: data_batch_1..5, test_batch, batches.meta (in root or root/cifar-10-batches-py), labels
+b"labels" in 0..9. CIFAR-100: train, test, meta (in root or root/cifar-100-python), labels b"fine_labels"
+(0..99, data set `cifar100`) or b"coarse_labels" (0..19, `cifar100-coarse`), names from meta's
+b"fine_label_names" / b"coarse_label_names". Pickles are read with `safe_pickle` (no code can run);
+each file must be a dict with b"data" uint8 (n, 3072) and its label list. Any problem is a `DataError`
+naming the file.
 """
 
 from __future__ import annotations
@@ -39,10 +43,10 @@ def _load_pickle(path: Path) -> dict[bytes, Any]:
     return {k.encode() if isinstance(k, str) else k: v for k, v in obj.items()}
 
 
-def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Raw pixels uint8 (n, 3072) and labels int64 of one batch file."""
+def _read_batch(path: Path, label_key: bytes = b"labels", classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Raw pixels uint8 (n, 3072) and labels int64 (`label_key`, in 0..classes-1) of one batch file."""
     batch = _load_pickle(path)
-    for key in (b"data", b"labels"):
+    for key in (b"data", label_key):
         if key not in batch:
             raise DataError(f"{path}: missing key {key!r}")
     data = batch[b"data"]
@@ -51,14 +55,14 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         desc = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise DataError(f"{path}: b'data' must be a uint8 array (n, {_PIXELS}), got {desc}")
     try:
-        labels = np.asarray(batch[b"labels"])
+        labels = np.asarray(batch[label_key])
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{path}: b'labels' is not a list of integers: {exc}") from None
+        raise DataError(f"{path}: {label_key!r} is not a list of integers: {exc}") from None
     if labels.ndim != 1 or labels.shape[0] != data.shape[0] or not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(f"{path}: b'labels' must hold {data.shape[0]} integers, "
+        raise DataError(f"{path}: {label_key!r} must hold {data.shape[0]} integers, "
                         f"got {labels.dtype} {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataError(f"{path}: labels outside 0..9 (min {labels.min()}, max {labels.max()})")
+    if labels.size and (labels.min() < 0 or labels.max() > classes - 1):
+        raise DataError(f"{path}: labels outside 0..{classes - 1} (min {labels.min()}, max {labels.max()})")
     return data, labels.astype(np.int64)
 
 
@@ -69,15 +73,20 @@ def _to_images(data: np.ndarray) -> np.ndarray:
     return x
 
 
-def _class_names(root: Path) -> tuple[str, ...]:
-    """Label names from batches.meta if present (validated), else the standard CIFAR-10 names."""
+def _class_names(root: Path, meta: str = META, subdirs: tuple[str, ...] = SUBDIRS,
+                 key: bytes = b"label_names", default: tuple[str, ...] | None = CLASS_NAMES) -> tuple[str, ...]:
+    """Label names from the meta file if present (validated), else `default` (or numbers)."""
+    count = len(default) if default is not None else None
     try:
-        path = find_file(root, (META,), SUBDIRS)
+        path = find_file(root, (meta,), subdirs)
     except DataError:
-        return CLASS_NAMES
-    names = _load_pickle(path).get(b"label_names")
-    if not isinstance(names, list) or len(names) != 10 or not all(isinstance(n, (bytes, str)) for n in names):
-        raise DataError(f"{path}: b'label_names' must be a list of 10 names")
+        if default is None:
+            raise
+        return default
+    names = _load_pickle(path).get(key)
+    if (not isinstance(names, list) or (count is not None and len(names) != count)
+            or not all(isinstance(n, (bytes, str)) for n in names)):
+        raise DataError(f"{path}: {key!r} must be a list of {count or 'the'} names")
     return tuple(n.decode("utf-8", "replace") if isinstance(n, bytes) else n for n in names)
 
 
@@ -91,3 +100,27 @@ def load_cifar10_dataset(root: Path) -> Dataset:
     return Dataset(name="cifar10", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    num_classes=10, class_names=_class_names(root),
                    source=f"CIFAR-10 python batches (Krizhevsky 2009) from {root}")
+
+
+CIFAR100_SUBDIRS = ("", "cifar-100-python")
+CIFAR100_LABELS = {"fine": (b"fine_labels", b"fine_label_names", 100),
+                   "coarse": (b"coarse_labels", b"coarse_label_names", 20)}
+
+
+def load_cifar100_dataset(root: Path, labels: str = "fine") -> Dataset:
+    """Load CIFAR-100 (python version: train, test, meta) from root or root/cifar-100-python."""
+    label_key, names_key, classes = CIFAR100_LABELS[labels]
+    parts = [_read_batch(find_file(root, (name,), CIFAR100_SUBDIRS, "CIFAR-100 python file"), label_key, classes)
+             for name in ("train", "test")]
+    try:
+        names = _class_names(root, "meta", CIFAR100_SUBDIRS, names_key, default=None)
+    except DataError as exc:
+        if "missing file" not in str(exc):
+            raise
+        names = tuple(str(i) for i in range(classes))
+    if len(names) != classes:
+        raise DataError(f"{root}: CIFAR-100 meta {names_key!r} has {len(names)} names, expected {classes}")
+    name = "cifar100" if labels == "fine" else "cifar100-coarse"
+    return Dataset(name=name, x_train=_to_images(parts[0][0]), y_train=parts[0][1], x_test=_to_images(parts[1][0]),
+                   y_test=parts[1][1], num_classes=classes, class_names=names,
+                   source=f"CIFAR-100 python files ({labels} labels, Krizhevsky 2009) from {root}")

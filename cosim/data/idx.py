@@ -8,6 +8,7 @@ naming the file.
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +21,9 @@ from cosim.errors import DataError
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
-MAX_BYTES = 1 << 31                     # refuse headers announcing absurd sizes
+MAX_BYTES = 1 << 28
+"""Largest IDX array read (256 MiB; MNIST's train images are 47 MB): a header, or a .gz file, announcing
+more is refused before anything is decompressed beyond the header, so the memory estimate holds."""
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
@@ -53,9 +56,10 @@ def read_idx(path: Path, magic: int, ndim: int) -> np.ndarray:
             if len(raw_dims) < 4 * ndim:
                 raise DataError(f"{path}: truncated IDX header (dimension sizes)")
             dims = struct.unpack(f">{ndim}I", raw_dims)
-            size = int(np.prod(dims, dtype=np.int64))
+            size = math.prod(dims)  # Python ints: 2**32-sized dimensions overflowed int64
             if size > MAX_BYTES:
-                raise DataError(f"{path}: IDX header announces {dims}, too large")
+                raise DataError(f"{path}: IDX header announces {dims} = {size:,} bytes, more than the "
+                                f"{MAX_BYTES >> 20} MiB an IDX file of cosim may hold")
             data = f.read(size)
             if len(data) < size:
                 raise DataError(f"{path}: truncated: {len(data)} of {size} data bytes for shape {dims}")

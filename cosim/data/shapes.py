@@ -23,14 +23,28 @@ MAX_SHAPES = 3
 CLASS_NAMES = ("circle", "square", "triangle", "cross", "ring", "diamond")
 SOURCE = "procedural (cosim.data.shapes), 1-3 shapes on noisy gradients, label = largest shape"
 
-_PRIMARY_SIZE_PX = (10.0, 20.0)      # side of the main shape's nominal box
-_SECONDARY_SIZE_PX = 5.0             # smallest side of a distractor; largest is 0.7 × main side
-_SECONDARY_FRACTION = 0.7
+_SECONDARY_FRACTION = 0.7            # largest distractor side / main side
 _ASPECT = (0.87, 1.15)               # width/height stretch
 _GAP_PX = 1.0                        # minimum gap between nominal boxes
 _PLACEMENT_TRIES = 25
-_NOISE_SIGMA = (0.02, 0.08)
 _CHUNK = 1024                        # images rendered per vectorised chunk (bounds temporaries)
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """Geometry and appearance of a family of scenes (`SHAPES` here, `cosim.data.camera.CAMERA`)."""
+
+    size: int = IMAGE_SIZE
+    max_shapes: int = MAX_SHAPES
+    primary_px: tuple[float, float] = (10.0, 20.0)  # side of the main shape's nominal box
+    secondary_min_px: float = 5.0                    # smallest side of a distractor
+    noise_sigma: tuple[float, float] = (0.02, 0.08)  # per-image Gaussian pixel noise
+    gratings: int = 0                                # background texture: random sinusoidal gratings
+    grating_amplitude: float = 0.0                   # largest amplitude of one grating, per channel
+    grating_cycles: tuple[float, float] = (1.0, 8.0)  # spatial frequency, cycles per image side
+
+
+SHAPES = SceneSpec()
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class Scenes:
 
 @dataclass(frozen=True)
 class _Params:
-    """Per-slot shape parameters, arrays of shape (N, MAX_SHAPES) (colour: (N, MAX_SHAPES, 3))."""
+    """Per-slot shape parameters, arrays of shape (N, slots) (colour: (N, slots, 3))."""
 
     present: np.ndarray
     kind: np.ndarray
@@ -64,25 +78,26 @@ def _overlaps(p: _Params, j: int, i: int, rows: np.ndarray) -> np.ndarray:
             & (np.abs(p.cy[rows, j] - p.cy[rows, i]) < p.ry[rows, j] + p.ry[rows, i] + _GAP_PX))
 
 
-def _draw_params(n: int, rng: np.random.Generator, bg_mean: np.ndarray) -> _Params:
+def _draw_params(n: int, rng: np.random.Generator, bg_mean: np.ndarray, spec: SceneSpec) -> _Params:
     """Draw kinds, sizes, non-overlapping positions and contrasting colours for n scenes."""
     k = len(CLASS_NAMES)
-    shape = (n, MAX_SHAPES)
+    slots, size = spec.max_shapes, spec.size
+    shape = (n, slots)
     kind = rng.integers(0, k, size=shape)
     kind[:, 0] = rng.permutation(np.arange(n) % k)          # main shape: balanced classes
-    count = rng.integers(1, MAX_SHAPES + 1, size=n)
+    count = rng.integers(1, slots + 1, size=n)
     side = np.empty(shape)
-    side[:, 0] = rng.uniform(*_PRIMARY_SIZE_PX, size=n)
-    for j in range(1, MAX_SHAPES):
-        side[:, j] = rng.uniform(_SECONDARY_SIZE_PX, _SECONDARY_FRACTION * side[:, 0])
+    side[:, 0] = rng.uniform(*spec.primary_px, size=n)
+    for j in range(1, slots):
+        side[:, j] = rng.uniform(spec.secondary_min_px, _SECONDARY_FRACTION * side[:, 0])
     aspect = rng.uniform(*_ASPECT, size=shape)
     rx, ry = side / 2 * aspect, side / 2 / aspect
     p = _Params(
-        present=np.arange(MAX_SHAPES)[None, :] < count[:, None], kind=kind,
-        cx=rng.uniform(rx, IMAGE_SIZE - rx), cy=rng.uniform(ry, IMAGE_SIZE - ry), rx=rx, ry=ry,
+        present=np.arange(slots)[None, :] < count[:, None], kind=kind,
+        cx=rng.uniform(rx, size - rx), cy=rng.uniform(ry, size - ry), rx=rx, ry=ry,
         turn=rng.integers(0, 4, size=shape), thickness=rng.uniform(0.28, 0.45, size=shape),
-        colour=np.empty((n, MAX_SHAPES, 3)))
-    for j in range(1, MAX_SHAPES):                           # rejection sampling, vectorised
+        colour=np.empty((n, slots, 3)))
+    for j in range(1, slots):                           # rejection sampling, vectorised
         bad = p.present[:, j].copy()
         for _ in range(_PLACEMENT_TRIES):
             rows = np.flatnonzero(bad)
@@ -93,10 +108,10 @@ def _draw_params(n: int, rng: np.random.Generator, bg_mean: np.ndarray) -> _Para
             rows = rows[clash]
             if rows.size == 0:
                 break
-            p.cx[rows, j] = rng.uniform(p.rx[rows, j], IMAGE_SIZE - p.rx[rows, j])
-            p.cy[rows, j] = rng.uniform(p.ry[rows, j], IMAGE_SIZE - p.ry[rows, j])
+            p.cx[rows, j] = rng.uniform(p.rx[rows, j], size - p.rx[rows, j])
+            p.cy[rows, j] = rng.uniform(p.ry[rows, j], size - p.ry[rows, j])
         p.present[bad, j] = False                            # no room left: drop the distractor
-    delta = rng.uniform(0.25, 0.5, size=(n, MAX_SHAPES, 3))  # per-channel contrast to the background
+    delta = rng.uniform(0.25, 0.5, size=(n, slots, 3))  # per-channel contrast to the background
     toward = np.where(bg_mean[:, None, :] < 0.5, 1.0, -1.0)
     p.colour[:] = bg_mean[:, None, :] + toward * delta
     return p
@@ -121,17 +136,39 @@ def _shape_masks(kind: np.ndarray, u: np.ndarray, v: np.ndarray, thickness: np.n
     return mask
 
 
+def _texture(n: int, rng: np.random.Generator, spec: SceneSpec, gx: np.ndarray,
+             gy: np.ndarray) -> np.ndarray:
+    """Background texture (n,3,H,W): a sum of `spec.gratings` random oriented sinusoidal gratings,
+    each with its own frequency, phase and per-channel amplitude (0 where `spec.gratings` is 0)."""
+    size = spec.size
+    texture = np.zeros((n, 3, size, size), dtype=np.float32)
+    for _ in range(spec.gratings):
+        angle = rng.uniform(0.0, np.pi, size=n)
+        cycles = rng.uniform(*spec.grating_cycles, size=n)
+        phase = rng.uniform(0.0, 2 * np.pi, size=n)
+        amp = rng.uniform(0.0, spec.grating_amplitude, size=(n, 3)).astype(np.float32)
+        kx = (2 * np.pi * cycles * np.cos(angle) / size).astype(np.float32)[:, None, None]
+        ky = (2 * np.pi * cycles * np.sin(angle) / size).astype(np.float32)[:, None, None]
+        wave = np.sin(kx * gx + ky * gy + phase.astype(np.float32)[:, None, None])  # (n,H,W)
+        texture += amp[:, :, None, None] * wave[:, None]
+    return texture
+
+
 def _render_chunk(p: _Params, rows: slice, rng: np.random.Generator, c0: np.ndarray,
-                  c1: np.ndarray, direction: np.ndarray, noise: bool) -> tuple[np.ndarray, np.ndarray]:
+                  c1: np.ndarray, direction: np.ndarray, noise: bool,
+                  spec: SceneSpec) -> tuple[np.ndarray, np.ndarray]:
     """Render scenes `rows`: images (n,3,H,W) and slot masks (n,H,W) (-1 = background)."""
-    grid = np.arange(IMAGE_SIZE, dtype=np.float32) + 0.5
+    size = spec.size
+    grid = np.arange(size, dtype=np.float32) + 0.5
     gx, gy = grid[None, None, :], grid[None, :, None]
     dx, dy = direction[rows, 0, None, None], direction[rows, 1, None, None]
-    ramp = ((gx - IMAGE_SIZE / 2) * dx + (gy - IMAGE_SIZE / 2) * dy) / IMAGE_SIZE + 0.5
+    ramp = ((gx - size / 2) * dx + (gy - size / 2) * dy) / size + 0.5
     ramp = ramp.astype(np.float32)[:, None]                             # (n,1,H,W) in ~[0, 1]
     image = c0[rows, :, None, None] + (c1 - c0)[rows, :, None, None] * ramp
-    slots = np.full((ramp.shape[0], IMAGE_SIZE, IMAGE_SIZE), -1, dtype=np.int8)
-    for j in range(MAX_SHAPES):
+    if spec.gratings:
+        image = image + _texture(ramp.shape[0], rng, spec, gx, gy)
+    slots = np.full((ramp.shape[0], size, size), -1, dtype=np.int8)
+    for j in range(spec.max_shapes):
         cx, cy, rx, ry = (a[rows, j, None, None].astype(np.float32) for a in (p.cx, p.cy, p.rx, p.ry))
         u, v = (gx - cx) / rx, (gy - cy) / ry
         turn = p.turn[rows, j]
@@ -143,24 +180,24 @@ def _render_chunk(p: _Params, rows: slice, rng: np.random.Generator, c0: np.ndar
         slots[mask] = j
         image = np.where(mask[:, None], p.colour[rows, j, :, None, None].astype(np.float32), image)
     if noise:
-        sigma = rng.uniform(*_NOISE_SIGMA, size=(image.shape[0], 1, 1, 1))
+        sigma = rng.uniform(*spec.noise_sigma, size=(image.shape[0], 1, 1, 1))
         image = image + sigma * rng.standard_normal(image.shape, dtype=np.float32)
     return np.clip(image, 0.0, 1.0).astype(np.float32), slots
 
 
 def _boxes_and_labels(p: _Params, slots: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
     """Tight boxes from the slot masks, labels (class of largest box) and masks renumbered per box."""
-    n = slots.shape[0]
-    bounds = np.zeros((n, MAX_SHAPES, 4), dtype=np.float32)
-    drawn = np.zeros((n, MAX_SHAPES), dtype=bool)
-    for j in range(MAX_SHAPES):
+    n, size = slots.shape[0], slots.shape[-1]
+    bounds = np.zeros((n, p.kind.shape[1], 4), dtype=np.float32)
+    drawn = np.zeros((n, p.kind.shape[1]), dtype=bool)
+    for j in range(p.kind.shape[1]):
         m = slots == j
         cols, rows = m.any(axis=1), m.any(axis=2)
         drawn[:, j] = cols.any(axis=1)
         bounds[:, j, 0] = cols.argmax(axis=1)
         bounds[:, j, 1] = rows.argmax(axis=1)
-        bounds[:, j, 2] = IMAGE_SIZE - cols[:, ::-1].argmax(axis=1)
-        bounds[:, j, 3] = IMAGE_SIZE - rows[:, ::-1].argmax(axis=1)
+        bounds[:, j, 2] = size - cols[:, ::-1].argmax(axis=1)
+        bounds[:, j, 3] = size - rows[:, ::-1].argmax(axis=1)
     area = (bounds[..., 2] - bounds[..., 0]) * (bounds[..., 3] - bounds[..., 1])
     area[~drawn] = -1.0
     labels = p.kind[np.arange(n), area.argmax(axis=1)].astype(np.int64)
@@ -173,18 +210,18 @@ def _boxes_and_labels(p: _Params, slots: np.ndarray) -> tuple[tuple[np.ndarray, 
     return tuple(boxes), labels, masks
 
 
-def generate_scenes(n: int, rng: np.random.Generator, noise: bool = True) -> Scenes:
-    """Render n scenes from `rng` (noise=False gives exact flat colours, for checking boxes)."""
+def generate_scenes(n: int, rng: np.random.Generator, noise: bool = True, spec: SceneSpec = SHAPES) -> Scenes:
+    """Render n scenes of `spec` from `rng` (noise=False: no pixel noise, for checking boxes)."""
     c0 = rng.uniform(0.1, 0.9, size=(n, 3)).astype(np.float32)
     c1 = np.clip(c0 + rng.uniform(-0.3, 0.3, size=(n, 3)), 0.0, 1.0).astype(np.float32)
     angle = rng.uniform(0.0, 2 * np.pi, size=n)
     direction = np.column_stack([np.cos(angle), np.sin(angle)]).astype(np.float32)
-    p = _draw_params(n, rng, (c0 + c1) / 2)
-    images = np.empty((n, 3, IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
-    slots = np.empty((n, IMAGE_SIZE, IMAGE_SIZE), dtype=np.int8)
+    p = _draw_params(n, rng, (c0 + c1) / 2, spec)
+    images = np.empty((n, 3, spec.size, spec.size), dtype=np.float32)
+    slots = np.empty((n, spec.size, spec.size), dtype=np.int8)
     for start in range(0, n, _CHUNK):
         rows = slice(start, min(n, start + _CHUNK))
-        images[rows], slots[rows] = _render_chunk(p, rows, rng, c0, c1, direction, noise)
+        images[rows], slots[rows] = _render_chunk(p, rows, rng, c0, c1, direction, noise, spec)
     boxes, labels, masks = _boxes_and_labels(p, slots)
     return Scenes(images=images, labels=labels, boxes=boxes, masks=masks)
 

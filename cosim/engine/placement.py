@@ -34,25 +34,34 @@ def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
     return next_periodic
 
 
-def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator,
-                 xy_out: list | None = None) -> tuple[list[int], np.ndarray]:
-    """Edge server index and distance to it (m) of each device of a group (placement `area`: the
-    devices' (x, y) positions, m, are appended to `xy_out` if given)."""
+class Attachments(tuple):
+    """(server index per device, distance to it per device, m); `xy_m` holds the positions (n x 2, m)
+    where the placement gives them (`area`), else None."""
+
+    xy_m: np.ndarray | None = None
+
+
+def _attached(server: list[int], distance_m: np.ndarray, xy_m: np.ndarray | None = None) -> Attachments:
+    out = Attachments((server, distance_m))
+    out.xy_m = xy_m
+    return out
+
+
+def _attachments(scenario: Scenario, group: DeviceGroup, rng: np.random.Generator) -> Attachments:
+    """Edge server index and distance to it (m) of each device of a group."""
     placement, n = group.placement, group.count
     names = [s.name for s in scenario.edge]
     candidates = [names.index(s.name) for s in scenario.servers_of(group)]
     if placement.kind == "fixed":
-        return [candidates[0]] * n, np.full(n, placement.distance_m)
+        return _attached([candidates[0]] * n, np.full(n, placement.distance_m))
     if placement.kind == "uniform":
-        return [candidates[0]] * n, rng.uniform(placement.min_m, placement.max_m, n)
+        return _attached([candidates[0]] * n, rng.uniform(placement.min_m, placement.max_m, n))
     if placement.kind == "disc":
         r = np.sqrt(rng.uniform(0.0, 1.0, n)) * placement.radius_m
-        return [candidates[0]] * n, np.maximum(r, placement.min_m)
+        return _attached([candidates[0]] * n, np.maximum(r, placement.min_m))
     xy = np.column_stack([rng.uniform(*placement.x_m, n), rng.uniform(*placement.y_m, n)])
-    if xy_out is not None:
-        xy_out.append(xy)
     gateways = np.array([scenario.edge[c].position_m for c in candidates], dtype=np.float64)
     d = np.linalg.norm(xy[:, None, :] - gateways[None, :, :], axis=2)
     nearest = d.argmin(axis=1)
     server = [candidates[k] for k in nearest.tolist()]
-    return server, np.maximum(d[np.arange(n), nearest], placement.min_m)
+    return _attached(server, np.maximum(d[np.arange(n), nearest], placement.min_m), xy)

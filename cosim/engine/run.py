@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -15,7 +15,7 @@ from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
 from cosim.errors import CosimError
-from cosim.results.publish import publish, remove_stale_workdirs
+from cosim.results.publish import check_outdir, publish, run_workdir
 from cosim.results.records import write_json
 from cosim.results.summary import (
     Goodput,
@@ -25,6 +25,8 @@ from cosim.results.summary import (
     summarise,
 )
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -33,13 +35,6 @@ class RunResult:
     summary: dict  # summary.json's content
     outdir: Path | None
     typed: RunSummary | None = None  # the same, typed
-
-
-def _file_sha256(spec: str) -> str | None:
-    p = Path(spec)
-    if spec.startswith("builtin:") or not p.is_file():
-        return None
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,8 @@ class _Simulated:
 def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: bool) -> _Simulated:
     """Build and run one World into `workdir`; summarise its records."""
     world = World(scenario, workdir, variant)
+    log.info("run %s: %d devices in %d groups, %d edge servers, %g s simulated", scenario.name,
+             len(world.devices), len(scenario.devices), len(scenario.edge), scenario.duration_s)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -72,6 +69,7 @@ def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: 
     world.run(progress=tick if bar else None)
     if bar:
         bar.close()
+    log.info("run %s: simulated to t=%.3f s, %d events", scenario.name, world.env.now, world.events())
     packets = workdir / "packets.parquet"
     summary, servers = build_summary(world, scenario)
     summary = replace(summary, receiver_policy=dict(world.receiver_policies),
@@ -81,8 +79,7 @@ def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: 
         from cosim.detection.engine import detection_metrics
         summary = summary.with_task(*detection_metrics(world.detections, packets,
                                                        [g.name for g in scenario.devices]))
-    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None), "file_sha256": _file_sha256(spec)}
-              for spec, c in world._codecs.items()}
+    codecs = {spec: {"sha256": getattr(c.meta, "sha256", None)} for spec, c in world._codecs.items()}
     return _Simulated(variant, scenario, summary, world.group_facts, servers, packets,
                       dict(world.receiver_policies), codecs)
 
@@ -113,71 +110,111 @@ def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[Se
         collisions={name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
         decoder_calls={k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
         decoder_cache_hits={k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
-        sim_time_s=world.env.now, events=world.events(), warmup_s=scenario.warmup_s,
+        sim_time_s=world.env.now, events=world.events(), drain=_drain_report(scenario, world),
+        warmup_s=scenario.warmup_s,
         window_s=scenario.duration_s - scenario.warmup_s,
     )
     return summary, servers
 
 
+def _drain_report(scenario: Scenario, world: World) -> dict:
+    """Whether the drain after duration_s hit `drain_limit_s`, and how many sensed inferences were then
+    still unfinished (not in packets.parquet: queued on a device or edge server, or on the air)."""
+    sensed = sum(d.inferences for d in world.devices)
+    unfinished = sensed - world.recorder.count
+    reached = world.drain_limit_reached
+    if reached:
+        log.warning("run %s: stopped %g s after sensing ended (drain_limit_s) with %d inferences unfinished",
+                    scenario.name, scenario.drain_limit_s, unfinished)
+    return {"limit_s": scenario.drain_limit_s, "limit_reached": bool(reached), "unfinished": int(unfinished)}
+
+
 def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: bool = False,
-                 figures=None) -> RunResult:
-    """Simulate `scenario` (each `compare:` variant in its own World from the same seed); write outputs
-    atomically into `outdir` (if given), figures in the `figures` FigureFormat (default PNG); return
-    the summary."""
+                 force_outdir: bool = False, figures=None) -> RunResult:
+    """Simulate `scenario` (each `compare:` variant in its own World from the same seed); publish the
+    outputs atomically into `outdir` (if given), figures in the `figures` FigureFormat (default PNG);
+    return the summary.
+
+    An `outdir` holding files cosim did not write is refused before anything runs (`force_outdir`:
+    write beside them); the earlier run in `outdir` stays complete until the new one replaces it.
+    """
+    if outdir is None:
+        with tempfile.TemporaryDirectory(prefix="cosim-run-") as tmp:
+            summary, _, _ = _run_variants(scenario, Path(tmp), progress)
+            return RunResult(summary.to_dict(), None, summary)
+    outdir = Path(outdir)
+    check_outdir(outdir, force_outdir)
+    with run_workdir(outdir.parent) as work:
+        log.info("run %s: temporary folder %s", scenario.name, work.path)
+        workdir = work.path / "run"
+        summary, runs, facts = _run_variants(scenario, workdir, progress)
+        data = _write_outputs(scenario, runs, summary, facts, workdir, figures)
+        publish(work, outdir, force_outdir)
+    log.info("run %s: published %s", scenario.name, outdir)
+    return RunResult(data, outdir, summary)
+
+
+def _run_variants(scenario: Scenario, workdir: Path, progress: bool
+                  ) -> tuple[RunSummary, list[_Simulated], list[GroupFacts]]:
+    """Run the scenario (or each of its `compare:` variants) into `workdir`: summary, runs, group facts."""
+    wall0 = time.perf_counter()
+    variants = scenario.variants()
+    if variants[0][0] is None:
+        runs = [_simulate(scenario, None, workdir, progress)]
+        summary, facts = runs[0].summary, runs[0].facts
+    else:
+        runs = []
+        for k, (name, sc) in enumerate(variants):
+            part = workdir / f".variant-{k}"
+            part.mkdir()
+            try:
+                runs.append(_simulate(sc, name, part, progress))
+            except CosimError as exc:
+                raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
+        if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
+            os.replace(runs[0].packets, workdir / "packets.parquet")
+            summary, facts = replace(runs[0].summary, variants={runs[0].name: runs[0].summary}), runs[0].facts
+        else:
+            summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
+    return replace(summary, wall_time_s=time.perf_counter() - wall0), runs, facts
+
+
+def manifest_of(scenario: Scenario) -> dict:
+    """The run manifest's provenance: the resolved scenario (only what was set, so `cosim run
+    manifest.json` replays it), the content of every input file, the cosim version and source revision."""
+    from cosim.provenance import provenance
+
+    prov = provenance(scenario)
+    return {
+        "scenario": scenario.model_dump(mode="json", exclude_unset=True),
+        "seed": scenario.seed,
+        "cosim_version": __version__,
+        "source": prov["source"],
+        "inputs": prov["inputs"],
+        "python": platform.python_version(),
+        "packages": _package_versions(),
+    }
+
+
+def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: RunSummary, facts: list[GroupFacts],
+                   workdir: Path, figures=None) -> dict:
+    """summary.json, manifest.json and figures/ beside packets.parquet in `workdir`; summary.json's content."""
     from cosim.plots import run as plotting
 
-    wall0 = time.perf_counter()
-    if outdir is not None:
-        Path(outdir).parent.mkdir(parents=True, exist_ok=True)
-    parent = Path(outdir).parent if outdir else None
-    if parent is not None:
-        remove_stale_workdirs(parent)
-    workdir = Path(tempfile.mkdtemp(prefix=f".cosim-run-{os.getpid()}-", dir=parent))
-    try:
-        variants = scenario.variants()
-        if variants[0][0] is None:
-            runs = [_simulate(scenario, None, workdir, progress)]
-            summary, facts = runs[0].summary, runs[0].facts
-        else:
-            runs = []
-            for k, (name, sc) in enumerate(variants):
-                part = workdir / f".variant-{k}"
-                part.mkdir()
-                try:
-                    runs.append(_simulate(sc, name, part, progress))
-                except CosimError as exc:
-                    raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
-            if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
-                os.replace(runs[0].packets, workdir / "packets.parquet")
-                summary, facts = replace(runs[0].summary, variants={runs[0].name: runs[0].summary}), runs[0].facts
-            else:
-                summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
-        summary = replace(summary, wall_time_s=time.perf_counter() - wall0)
-        if outdir is None:
-            return RunResult(summary.to_dict(), None, summary)
-        manifest = {
-            "scenario": scenario.model_dump(mode="json"),
-            "seed": scenario.seed,
-            "cosim_version": __version__,
-            "python": platform.python_version(),
-            "packages": _package_versions(),
-            "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
-            "receiver_policy": summary.receiver_policy,
-        }
-        if runs[0].name is not None:
-            manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
-                                             "receiver_policy": r.policies} for r in runs}
-            for r in runs:
+    manifest = {**manifest_of(scenario), "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
+                "receiver_policy": summary.receiver_policy}
+    if runs[0].name is not None:
+        manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
+                                         "receiver_policy": r.policies} for r in runs}
+        for r in runs:
+            if r.packets.parent != workdir:
                 shutil.rmtree(r.packets.parent)
-        data = summary.to_dict()  # serialised once: the file, the figures, the caller
-        write_json(workdir / "summary.json", data)
-        write_json(workdir / "manifest.json", manifest)
-        plotting.run_figures(workdir / "packets.parquet", data, facts, workdir / "figures",
-                             **({"form": figures} if figures is not None else {}))
-        publish(workdir, Path(outdir))
-        return RunResult(data, Path(outdir), summary)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    data = summary.to_dict()  # serialised once: the file, the figures, the caller
+    write_json(workdir / "summary.json", data)
+    write_json(workdir / "manifest.json", manifest)
+    plotting.run_figures(workdir / "packets.parquet", data, facts, workdir / "figures",
+                         **({"form": figures} if figures is not None else {}))
+    return data
 
 
 def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[RunSummary, list[GroupFacts]]:
@@ -226,6 +263,8 @@ def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[
         decoder_calls=_pool([p.decoder_calls for p in parts]),
         decoder_cache_hits=_pool([p.decoder_cache_hits for p in parts]),
         sim_time_s=max(p.sim_time_s for p in parts), events=sum(p.events for p in parts),
+        drain={"limit_s": scenario.drain_limit_s, "limit_reached": any(p.drain["limit_reached"] for p in parts),
+               "unfinished": sum(p.drain["unfinished"] for p in parts)},
         warmup_s=scenario.warmup_s, window_s=scenario.duration_s - scenario.warmup_s,
         receiver_policy=policy, variants={r.name: r.summary for r in runs},
     )

@@ -14,11 +14,14 @@ import simpy
 from cosim.config.profiles import load_battery, load_board, load_edge, load_radio
 from cosim.config.scenario import DeviceGroup, Scenario
 from cosim.engine.gcpolicy import quiet_gc
+from cosim.engine.lora_links import device_radio, gateway_links, noise_dbm
+from cosim.engine.ordering import InOrder
 from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
 from cosim.inference import Inference
 from cosim.net.frames import fragment
-from cosim.net.medium import DedicatedLink, SharedChannel, TdmaSchedule
+from cosim.net.medium import MediumContext, build_medium
+from cosim.net.medium.lora import load_rule
 from cosim.net.protocols import link_radio
 from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
@@ -60,10 +63,11 @@ class World:
                                  deadline_s=scenario.deadline_ms / 1000.0, variant=variant,
                                  server_names=[s.name for s in scenario.edge],
                                  group_strategies=[g.strategy for g in scenario.devices])
+        self.in_order = InOrder(self.recorder.add)  # records in simulated end order (cosim.engine.ordering)
         self.detections = None  # task detection: scores decoded inferences, keeps exact mAP tallies
         if scenario.task == "detection":
             from cosim.detection.engine import detection_setup
-            self.detections, self.labels = detection_setup(scenario, self.dataset, self.recorder.add)
+            self.detections, self.labels = detection_setup(scenario, self.dataset, self.in_order.done)
         self.evaluators: dict[str, object] = {}
         self.group_evaluator: list[object] = []
         self.group_facts: list[GroupFacts] = []
@@ -73,11 +77,12 @@ class World:
         self.server_profiles = {}
         self.media = {}
         self.stop_s = scenario.duration_s
+        self.drain_limit_reached = False
         self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
-        self._positions: list[list[np.ndarray]] = [[] for _ in scenario.devices]  # (x, y) m, area only
-        self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name), xy)
-                          for g, xy in zip(scenario.devices, self._positions)]
+        self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
+                          for g in scenario.devices]
         self._build_servers()
+        self._queues = [self.servers[s.name] for s in scenario.edge]
         for gi, group in enumerate(scenario.devices):
             self._build_group(gi, group)
 
@@ -114,26 +119,22 @@ class World:
     def _build_servers(self) -> None:
         sc = self.scenario
         attached = [0] * len(sc.edge)
+        shared: dict = {}  # state media of one network share (LoRa gateways hear one air)
         for servers, _ in self._attached:
             for k in servers:
                 attached[k] += 1
         for si, s in enumerate(sc.edge):
             profile = load_edge(s.profile)
             self.server_profiles[s.name] = profile
-            m = s.medium
-            if m.kind == "dedicated":
-                self.media[s.name] = DedicatedLink()
-            elif m.kind == "tdma":
-                self.media[s.name] = TdmaSchedule(m.slot_ms / 1000.0, max(attached[si], 1))
-            elif m.kind == "csma":
-                self.media[s.name] = SharedChannel("csma", m.backoff_max_ms / 1000.0, m.max_attempts)
-            else:
-                self.media[s.name] = SharedChannel("aloha")
-            if isinstance(self.media[s.name], SharedChannel):
+            try:
+                self.media[s.name] = build_medium(s.medium, MediumContext(si, s.name, attached[si], shared))
+            except ValueError as exc:
+                raise ScenarioError(f"edge.{si}.medium: {exc}") from None
+            if hasattr(self.media[s.name], "count_from_s"):  # shared media: airtime stats after warm-up
                 self.media[s.name].count_from_s = sc.warmup_s
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
-                self._service_time(profile), self._on_served, self.recorder.add,
+                self._service_time(profile), self._on_served, self.in_order.lost,
             )
 
     def _service_time(self, profile) -> Callable[[list[Inference]], float]:
@@ -155,7 +156,10 @@ class World:
             strategy = get_strategy(group.strategy)
         except KeyError as exc:
             raise ScenarioError(f"{where}.strategy: {exc.args[0]}") from None
-        setup = strategy.setup(self, group.codec or sc.codec, group)
+        try:
+            setup = strategy.setup(self, group.codec or sc.codec, group)
+        except ValueError as exc:  # e.g. adaptive variants whose frames cannot hold the pilot bits
+            raise ScenarioError(f"{where}: {exc}") from None
         policy = receiver_policy(group, setup, where)
         self.receiver_policies[group.name] = policy
         variants = tuple(dataclasses.replace(v, exact=policy == "drop") for v in setup.all_variants())
@@ -174,7 +178,7 @@ class World:
         self._edge_macs.append([v.edge_macs for v in variants])
         for v in variants:
             if v.evaluator_key not in self.evaluators:
-                sink = self.detections.add if self.detections else self.recorder.add
+                sink = self.detections.add if self.detections else self.in_order.done
                 self.evaluators[v.evaluator_key] = v.make_evaluator(sink, sc.codec_batch)
         self.group_evaluator.append([self.evaluators[v.evaluator_key] for v in variants])
         battery = load_battery(group.battery) if group.battery else None
@@ -197,10 +201,15 @@ class World:
             # every stream is keyed by the device's identity (group name, index): devices are independent,
             # and a `compare:` variant (same seed, same groups) sees the very same device
             who = ("channel", group.name, i) if channel.scope == "device" else ("gateway-channel", server_cfg.name)
-            link = channel.make_link(python_stream(sc.seed, *who), radio, float(distances[i]))
-            used = link_radio(radio, getattr(link, "mean_snr_db", None))  # NB-IoT: its coverage level's radio
-            if used is not radio:  # the same draws, the SNR gained by repetition combining
-                link = channel.make_link(python_stream(sc.seed, *who), used, float(distances[i]))
+
+            def make_link(r, channel=channel, who=who, i=i):
+                return channel.make_link(python_stream(sc.seed, *who), r, float(distances[i]))
+            link = make_link(radio)
+            medium = self.media[server_cfg.name]
+            radio_i, link = device_radio(group, radio, link, make_link, i, where, _snr_limits(medium))
+            used = link_radio(radio_i, getattr(link, "mean_snr_db", None))  # NB-IoT: its coverage level's radio
+            if used is not radio_i:  # the same draws, the SNR gained by repetition combining
+                link = make_link(used)
             plans = plans_for(server_of[i], used)
             pilot_bits = plans[0].pilot_bits
             sample_rng = python_stream(sc.seed, "samples", group.name, i)
@@ -212,13 +221,19 @@ class World:
                 draw_sample=(lambda r=sample_rng, n=n: int(r.random() * n)),
                 labels=self.labels, err_rng=python_stream(sc.seed, "errors", group.name, i),
                 estimate_ber=lambda ber, k, pilot_bits=pilot_bits: (k + 0.5) / (pilot_bits + 1),
-                deliver=self.servers[server_cfg.name].submit, lose=self.recorder.add, stop_s=self.stop_s,
-                choose_variant=setup.choose,
+                deliver=self._submit, lose=self.in_order.lost, stop_s=self.stop_s,
+                choose_variant=setup.choose, server=server_of[i],
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
-            self._place(device, link, channel, used, server_of[i], float(distances[i]),
-                        self._positions[gi][0][i] if self._positions[gi] else None)
+            xy = None if self._attached[gi].xy_m is None else self._attached[gi].xy_m[i]
+            self._place(device, link, channel, used, server_of[i], float(distances[i]), xy)
+            if hasattr(medium, "attach"):  # media that need each device's links to their gateways (LoRa)
+                links = gateway_links(sc, group, i, used, server_of[i], link, xy, medium.servers(), noise_dbm)
+                try:
+                    medium.attach(device.index, used, links)
+                except ValueError as exc:
+                    raise ScenarioError(f"{where}: {exc}") from None
 
     def _place(self, device: Device, link, channel, radio, server: int, distance_m: float, xy) -> None:
         """Tell the recorder where the device is; let the device record SNR where the channel models it."""
@@ -236,11 +251,10 @@ class World:
             frames = fragment(setup.payload_bits, radio, pilot_bits)
         except ValueError as exc:
             raise ScenarioError(f"{where}: {exc}") from None
-        if isinstance(medium, TdmaSchedule) and max(frames.airtime_s) > medium.slot_s:
-            raise ScenarioError(
-                f"edge medium slot_ms={medium.slot_s * 1000:g} is shorter than a frame of "
-                f"{group.radio} ({max(frames.airtime_s) * 1000:.3f} ms) in {where}"
-            )
+        problem = getattr(medium, "check_frame", lambda _air: None)(max(frames.airtime_s))
+        if problem:
+            raise ScenarioError(f"edge medium {problem} of {group.radio} "
+                                f"({max(frames.airtime_s) * 1000:.3f} ms) in {where}")
         energy = EnergyModel.of(board, radio, group.sense, setup.arq)
         turnaround_s = radio.turnaround_us / 1e6
         return LinkPlan(
@@ -273,7 +287,12 @@ class World:
         )
 
     # -- running ---------------------------------------------------------------------------------
+    def _submit(self, inf: Inference) -> None:
+        """A received inference goes to the edge server whose gateway received it first."""
+        self._queues[inf.server].submit(inf)
+
     def _on_served(self, inf: Inference) -> None:
+        self.in_order.ended(inf)
         self.group_evaluator[inf.group][inf.codec_variant].submit(inf)
 
     def run(self, progress: Callable[[float], None] | None = None, steps: int = 200) -> None:
@@ -285,7 +304,11 @@ class World:
                 self.env.run(until=self.stop_s * k / steps)
                 if progress:
                     progress(self.env.now)
-            self.env.run()
+            limit_s = self.stop_s + self.scenario.drain_limit_s  # the drain is bounded (engine/run.py reports)
+            peek, step = self.env.peek, self.env.step
+            while peek() <= limit_s:
+                step()
+            self.drain_limit_reached = peek() != float("inf")
             for evaluator in self.evaluators.values():
                 evaluator.flush()
         self.recorder.close()
@@ -294,3 +317,9 @@ class World:
         """Events the SimPy environment processed (its internal event counter)."""
         eid = getattr(self.env, "_eid", 0)  # an int in older SimPy, an itertools.count in 4.1
         return eid if isinstance(eid, int) else next(copy.copy(eid))
+
+
+def _snr_limits(medium) -> dict[int, float]:
+    """Demodulator SNR limit per LoRa SF: the LoRa medium's rule, else the shipped reception profile's."""
+    rule = getattr(getattr(medium, "air", None), "rule", None)
+    return (rule or load_rule()).snr_min_db

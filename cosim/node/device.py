@@ -2,8 +2,9 @@
 
 On a dedicated link or a TDMA schedule the whole transmission of an inference is computed in closed
 form (its frames' start times, the channel's BER at each, the bit errors drawn sparsely), so an
-inference costs one event: its arrival at the gateway. On ALOHA or CSMA the frames interact, so a
-long-lived process per device sends them with events at each frame's start and end.
+inference costs one event: its arrival at the gateway. On ALOHA, CSMA or LoRa the frames interact, so a
+long-lived process per device sends them with events at each frame's start and end. Both paths run the
+same ARQ loop (`cosim.net.arq.send`); the medium decides access and reception.
 """
 
 from __future__ import annotations
@@ -16,14 +17,9 @@ from dataclasses import dataclass
 import simpy
 
 from cosim.channel.errors import error_positions
-from cosim.inference import (
-    LOST_ACCESS,
-    LOST_COLLISION,
-    LOST_HEADER,
-    LOST_PAYLOAD,
-    LOST_RETRIES,
-    Inference,
-)
+from cosim.inference import LOST_PAYLOAD, Inference
+from cosim.net.arq import run_closed, run_events, send
+from cosim.net.medium.base import Clock
 
 
 @dataclass(frozen=True)
@@ -96,6 +92,7 @@ class Device:
         lose: Callable[[Inference], None],
         stop_s: float,
         choose_variant: Callable[[float | None, int], int] | None = None,
+        server: int = -1,
     ) -> None:
         self.env = env
         self.index = index
@@ -108,6 +105,7 @@ class Device:
         self.link = link
         self.snr_at: Callable[[float], float] | None = None  # set where the channel models SNR
         self.medium = medium
+        self.server = server  # index of the edge server this device is attached to
         self.slot = slot
         self.next_arrival = next_arrival
         self.draw_sample = draw_sample
@@ -192,13 +190,14 @@ class Device:
             self._sense_closed(self.next_sense)
 
     # -- one frame attempt ---------------------------------------------------------------------
-    def _attempt(self, inf: Inference, k: int, t: float) -> FrameOutcome:
-        """Draw the bit errors of frame k sent at `t` and book its airtime and TX energy."""
+    def _attempt(self, inf: Inference, k: int, t: float, link=None) -> FrameOutcome:
+        """Draw the bit errors of frame k sent at `t` (on `link`, default the device's own) and book its
+        airtime and TX energy."""
         plan = self.plan
         bits = plan.frame_payload_bits[k]
         header = plan.header_bits
         pilot_bits = plan.pilot_bits
-        ber = self.link.ber_at(t)
+        ber = (link or self.link).ber_at(t)
         errs = error_positions(self.err_rng, header + bits + pilot_bits, ber)
         air = plan.frame_airtime_s[k]
         inf.ber += ber  # the record's `ber`: mean channel BER over its frame attempts
@@ -264,106 +263,28 @@ class Device:
         if inf.tx_attempts and self.snr_at is not None:
             inf.snr_db /= inf.tx_attempts
 
-    # -- closed-form transmission (dedicated link, TDMA) ---------------------------------------
+    # -- transmission: the frames with ARQ (cosim.net.arq), on a virtual clock or as events -----
     def _transmit_closed(self, inf: Inference, t: float) -> tuple[float, float]:
         """Send all frames from `t`; return (arrival of the last frame at the gateway, radio free)."""
-        plan = self.plan
-        dc_factor = 1.0 / plan.duty_cycle - 1.0
-        offset = 0
-        arrival = t
-        for k, air in enumerate(plan.frame_airtime_s):
-            retries = 0
-            while True:
-                t = self.medium.slot_start(max(t, self.dc_next), self.slot)
-                out = self._attempt(inf, k, t)
-                t += air
-                self.dc_next = t + air * dc_factor
-                if not plan.arq:
-                    if out.header_hit:
-                        inf.lost = LOST_HEADER
-                    else:
-                        self._accept(inf, k, out, offset)
-                    break
-                ok = not out.header_hit and not (plan.exact and out.payload_errors)
-                ok = self._ack_received(inf, t, ok)
-                t += plan.ack_window_s
-                if ok:
-                    self._accept(inf, k, out, offset)
-                    break
-                retries += 1
-                if retries > plan.max_retries:
-                    inf.lost = LOST_RETRIES
-                    self._finish_estimate(inf)
-                    return t, t + plan.ifs_s
-                t += self.err_rng.random() * 2.0 * plan.backoff_s
-            offset += plan.frame_payload_bits[k]
-            arrival = t
-            t += plan.ifs_s
+        clock = Clock(t)
+        arrival = run_closed(send(self, inf, clock), clock)
         self._finish_estimate(inf)
-        return arrival, t
+        return arrival, clock.now
 
-    # -- shared medium (ALOHA, CSMA): frames interact, so they are events --------------------
     def _shared_sender(self):
+        """Shared media: one long-lived process sends the backlog, frames interacting as events."""
         env = self.env
-        medium = self.medium
         while True:
             if not self.backlog:
                 self.wake = env.event()
                 yield self.wake
                 self.wake = None
             inf = self.backlog.popleft()
-            plan = self.plan = self.plans[inf.codec_variant]
-            dc_factor = 1.0 / plan.duty_cycle - 1.0
+            self.plan = self.plans[inf.codec_variant]
             wait = inf.t_tx_start - env.now
             if wait > 0:
                 yield env.timeout(wait)
-            offset = 0
-            for k, air in enumerate(plan.frame_airtime_s):
-                retries = 0
-                while not inf.lost:
-                    if self.dc_next > env.now:
-                        yield env.timeout(self.dc_next - env.now)
-                    if medium.kind == "csma":
-                        sensed = 0
-                        while medium.busy(env.now):
-                            sensed += 1
-                            if sensed >= medium.max_attempts:
-                                inf.lost = LOST_ACCESS
-                                break
-                            yield env.timeout(self.err_rng.random() * medium.backoff_max_s)
-                        if inf.lost:
-                            break
-                        if plan.ifs_s:
-                            yield env.timeout(plan.ifs_s)  # CCA-to-TX turnaround: the vulnerable window
-                    period = medium.begin(env.now, air)
-                    out = self._attempt(inf, k, env.now)
-                    yield env.timeout(air)
-                    self.dc_next = env.now + air * dc_factor
-                    collided = period.frames >= 2
-                    if collided:
-                        medium.collisions += 1
-                    if not plan.arq:
-                        if collided:
-                            inf.lost = LOST_COLLISION
-                        elif out.header_hit:
-                            inf.lost = LOST_HEADER
-                        else:
-                            self._accept(inf, k, out, offset)
-                        break
-                    ok = not collided and not out.header_hit and not (plan.exact and out.payload_errors)
-                    ok = self._ack_received(inf, env.now, ok)
-                    yield env.timeout(plan.ack_window_s)
-                    if ok:
-                        self._accept(inf, k, out, offset)
-                        break
-                    retries += 1
-                    if retries > plan.max_retries:
-                        inf.lost = LOST_COLLISION if collided else LOST_RETRIES
-                        break
-                    yield env.timeout(self.err_rng.random() * 2.0 * plan.backoff_s)
-                offset += plan.frame_payload_bits[k]
-                if inf.lost:
-                    break
+            yield from run_events(env, send(self, inf, env))
             self._finish_estimate(inf)
             inf.t_arrive = env.now
             if inf.frames:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import math
 import operator
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cosim.inference import DELIVERED, LOST_REASONS, Inference
+from cosim.io import atomic_write_text
 
 # Raw values copied from each Inference (attribute -> numpy dtype). Energy phases: every `*_mj` field.
 RAW = {
@@ -112,21 +111,6 @@ def arrow_schema(schema: dict[str, Column] = SCHEMA) -> pa.Schema:
               for n, c in schema.items()]
     doc = {n: {"unit": c.unit, "description": c.description} for n, c in schema.items()}
     return pa.schema(fields, metadata={"cosim.columns": json.dumps(doc)})
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,7 @@ class RunSummary:
     decoder_cache_hits: dict[str, int] = field(default_factory=dict)
     sim_time_s: float | None = None
     events: int | None = None
+    drain: dict[str, Any] | None = None  # the bounded drain: limit_s, limit_reached, unfinished
     warmup_s: float = 0.0
     window_s: float | None = None
     wall_time_s: float | None = None
@@ -197,7 +198,7 @@ class RunSummary:
     extra: dict[str, Any] = field(default_factory=dict)  # keys other modules add, kept as they are
 
     _TOP = ("edge_utilization", "edge_energy_j", "collisions", "decoder_calls", "decoder_cache_hits",
-            "sim_time_s", "events", "warmup_s", "window_s", "receiver_policy")
+            "sim_time_s", "events", "drain", "warmup_s", "window_s", "receiver_policy")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"scenario": self.scenario, "seed": self.seed, **self.overall.to_dict(),

@@ -23,13 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cosim import __version__
 from cosim.errors import CosimError, ScenarioError
-from cosim.results.records import atomic_write_text
+from cosim.io import OutputError, atomic_write_text, claim_output, read_marker, write_marker
 from cosim.rng import seed_sequence
 from cosim.config.scenario import Scenario, load_scenario
 from cosim.config.yamlio import line_for, load_yaml, parse_override
 
 log = logging.getLogger(__name__)
 
+SWEEP_ENTRIES = ("runs", "results.parquet", "results.csv", "aggregate.parquet", "aggregate.csv", "figures",
+                 "sweep.json", "report.html")
+"""What a sweep writes into its OUTDIR (a folder holding anything else is refused)."""
 RESERVED = ("replication", "seed", "status", "error", "key")
 """Result columns that come before the metrics; no sweep parameter may use these names."""
 
@@ -97,8 +100,16 @@ def replication_seed(base_seed: int, replication: int) -> int:
 
 
 def run_key(scenario: Scenario) -> str:
-    """SHA-256 of the resolved scenario (model_dump JSON with sorted keys)."""
-    return _key_of(scenario.model_dump(mode="json"))
+    """SHA-256 of what a run's result depends on: the resolved scenario (model_dump JSON with sorted
+    keys), the SHA-256 of every file it reads (profiles, checkpoints, traces, data set files), the cosim
+    version and the source revision (commit, dirty flag) of a git checkout. An edited input reruns
+    exactly the runs that read it."""
+    from cosim.provenance import provenance
+
+    prov = provenance(scenario)
+    return _key_of({"scenario": scenario.model_dump(mode="json"), "cosim_version": prov["cosim_version"],
+                    "source": prov["source"],
+                    "inputs": {label: entry["sha256"] for label, entry in prov["inputs"].items()}})
 
 
 def _key_of(data: dict) -> str:
@@ -221,8 +232,11 @@ def _variant_axis(axes: list, names: list[str], spec: SweepFile, path: Path, lin
     return axes + [((VARIANT,), [(n,) for n in names])] if names else axes
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read, expand and validate a sweep file: every run's scenario is resolved before anything runs."""
+def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Sweep:
+    """Read, expand and validate a sweep file: every run's scenario is resolved before anything runs.
+
+    `overrides` (`cosim sweep --set PATH=VALUE`) apply to the base after the file's own `set`.
+    """
     path = Path(path)
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
@@ -236,11 +250,22 @@ def load_sweep(path: str | Path) -> Sweep:
         line = line_for(lines, loc[:2])
         where = f"{path}:{line}" if line else str(path)
         fieldname = ".".join(str(p) for p in loc) or "(top level)"
-        raise ScenarioError(f"{where}: {fieldname}: {err['msg'].removeprefix('Value error, ')}") from None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden" and len(loc) == 1:
+            from cosim.suggest import did_you_mean
+
+            names = [f.alias or n for n, f in SweepFile.model_fields.items()]
+            msg += did_you_mean(loc[0], names)
+        raise ScenarioError(f"{where}: {fieldname}: {msg}") from None
     try:
         axes = _axes(spec)
         varied = {p for paths, _ in axes for p in paths}
         fixed = _set_overrides(spec, varied)
+        for text in overrides:
+            named = ".".join(parse_override(text)[0])
+            if named in varied:
+                raise ScenarioError(f"--set {text}: {named} is varied by the sweep's grid/zip")
+        fixed = fixed + list(overrides)
     except _FieldError as exc:
         line = line_for(lines, exc.loc)
         raise ScenarioError(f"{path}{f':{line}' if line else ''}: {exc}") from None
@@ -376,6 +401,7 @@ def run_sweep(
     simulate: Callable[[Scenario], dict] = simulate_summary,
     progress: Callable[[dict], None] | None = None,
     figures: bool = True,
+    force_outdir: bool = False,
 ) -> SweepResult:
     """Run every unfinished run of `sweep` (serially if workers == 0, else on Dask) and write the tables.
 
@@ -384,7 +410,13 @@ def run_sweep(
     from cosim.sweep import table as sweep_table
 
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    claim_output(outdir, "sweep", "-o", force_outdir, SWEEP_ENTRIES)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        ours = set(SWEEP_ENTRIES) | set((read_marker(outdir) or {}).get("entries", ()))
+        write_marker(outdir, "sweep", ours & set(SWEEP_ENTRIES), cosim_version=__version__)
+    except OSError as exc:
+        raise OutputError(f"-o {outdir}: cannot write the sweep's outputs there ({exc.strerror or exc})") from None
     store = RunStore(outdir)
     by_key = {r.key: r for r in reversed(sweep.runs)}  # first run of each key wins
     by_key = {k: by_key[k] for k in sweep.unique_keys}
@@ -444,11 +476,14 @@ def describe_record(rec: dict) -> str:
 
 
 def _write_manifest(sweep: Sweep, outdir: Path) -> None:
+    from cosim.provenance import source_revision
+
     manifest = {
         "sweep": sweep.name, "file": str(sweep.path), "base": str(sweep.base),
         "parameters": list(sweep.param_paths), "points": len(sweep.points),
         "replication_seeds": list(sweep.seeds), "runs": len(sweep.unique_keys),
         "cosim_version": __version__,
+        "source": source_revision(),
     }
     atomic_write_text(outdir / "sweep.json", json.dumps(manifest, indent=2, default=_json_default) + "\n")
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from cosim.errors import DataError
+from cosim.io import atomic_write
 from cosim.results.summary import flatten
 
 RUN_COLUMNS = ("replication", "seed", "status", "error", "key")
@@ -197,20 +196,9 @@ def write_table(table: pa.Table, stem: Path) -> Path:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     parquet = stem.with_suffix(".parquet")
-    _atomic(parquet, lambda tmp: pq.write_table(table, tmp))
-    _atomic(stem.with_suffix(".csv"), lambda tmp: pcsv.write_csv(table, tmp))
+    atomic_write(parquet, lambda tmp: pq.write_table(table, tmp))
+    atomic_write(stem.with_suffix(".csv"), lambda tmp: pcsv.write_csv(table, tmp))
     return parquet
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_results(path: str | Path) -> pa.Table:

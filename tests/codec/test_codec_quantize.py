@@ -83,3 +83,24 @@ def test_gray_neighbours_differ_in_one_bit(bits):
     b = indices_to_bits(t, bits, gray=True)
     b[:, -1] ^= 1
     assert torch.all((bits_to_indices(b, gray=True) - t).abs() == 1)
+
+
+def test_clip_gradient_is_the_clipped_upstream_gradient_and_centres_get_none():
+    """The authors' STE: d values / d x = clip(upstream, -1, 1) elementwise, no gradient to centres."""
+    q = SoftQuantizer(3, gradient="clip")
+    x = torch.randn(2, 4, 3, 3, requires_grad=True)
+    upstream = torch.linspace(-3, 3, x.numel()).view_as(x)
+    out = q(x)
+    assert torch.equal(out.values.detach(), q.sorted_centres().detach()[out.indices])
+    out.values.backward(upstream)
+    assert torch.allclose(x.grad, upstream.clamp(-1, 1))
+    assert q.centres.grad is None
+
+
+def test_authors_centres_are_fixed_seed_666_draws():
+    q = SoftQuantizer(3)
+    q.use_authors_centres()
+    expected = torch.rand(8, generator=torch.Generator().manual_seed(666)) * 2 - 1
+    assert torch.equal(q.centres.detach(), expected) and not q.centres.requires_grad
+    with pytest.raises(ValueError, match="gradient"):
+        SoftQuantizer(3, gradient="nope")

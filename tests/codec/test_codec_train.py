@@ -64,3 +64,76 @@ def test_ber_draws_cover_the_snr_range_and_clean_batches():
     noisy = bers[bers > 0]
     assert noisy.max() <= 0.24 and noisy.min() >= 7e-4  # SNR in [-6, 7] dB under BPSK
     assert all(draw_ber(TrainConfig(fal=False), rng) == 0.0 for _ in range(20))
+
+
+def test_authors_preset_sets_every_switch_and_trains_without_touching_centres():
+    from cosim.codec.train import AUTHORS_PRESET, centre_usage, with_preset
+
+    cfg = with_preset(TrainConfig(dataset="digits", pretrain_epochs=1, epochs=1, max_train_samples=64,
+                                  decoder_width=8), "authors")
+    assert {k: getattr(cfg, k) for k in AUTHORS_PRESET} == AUTHORS_PRESET
+    assert with_preset(cfg, "cosim") == cfg  # cosim changes nothing
+    rng = np.random.default_rng(0)
+    snrs = {round(float(10 * np.log10(_snr_of(draw_ber(cfg, rng)))), 6) for _ in range(400)}
+    assert snrs == set(range(-6, 8))  # integer SNR draws, both ends, no clean batches
+    result = train_codec(cfg)
+    expected = torch.rand(8, generator=torch.Generator().manual_seed(666)) * 2 - 1
+    assert torch.equal(result.model.quantizer.centres.detach(), expected)
+    probs = torch.rand(10, 8, requires_grad=True)
+    assert not centre_usage(probs, torch.randint(0, 8, (10,)), 8, "count").requires_grad
+
+
+def _snr_of(ber: float) -> float:
+    from scipy.special import erfcinv
+    return float(erfcinv(2 * ber) ** 2)
+
+
+@pytest.mark.parametrize("variant", [{"recipe": "deepcod"}, {"single_stage": True}])
+def test_one_stage_variants_skip_the_denoising_stage(variant):
+    stages = set()
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=1, epochs=1, max_train_samples=64, decoder_width=8,
+                      **variant)
+    train_codec(cfg, progress=lambda stage, done, total, loss: stages.add(stage))
+    assert stages == {"pretrain", "stage2"}
+
+
+def test_distillation_loss_is_zero_for_a_perfect_decoder_and_grows_with_error():
+    from cosim.codec.model import CodecConfig, SplitModel
+    from cosim.codec.train import ClassificationTask, distillation_loss
+
+    torch.manual_seed(0)
+    model = SplitModel(CodecConfig(name="t", dataset="digits", backbone="small-cnn", image_shape=(1, 8, 8),
+                                   num_classes=10)).eval()
+    x = torch.rand(8, 1, 8, 8)
+    feats = model.backbone.stem(x).detach()
+    task = ClassificationTask(x, torch.zeros(8, dtype=torch.long))
+    logits = model.backbone.tail(feats)
+    target = logits.argmax(1)
+    ce = torch.nn.functional.cross_entropy(logits, target)
+    assert torch.allclose(distillation_loss(model, feats, feats, task, target), ce)
+    assert distillation_loss(model, feats, feats + 0.5, task, target) > ce
+
+
+def test_ablate_command_trains_each_variant_per_seed(tmp_path, capsys):
+    import json
+
+    from cosim.cli import main
+    from cosim.codec.checkpoint import save_checkpoint
+    from cosim.codec.train import config_dict
+
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=2, epochs=1, max_train_samples=96, decoder_width=8)
+    result = train_codec(cfg)
+    ckpt = tmp_path / "base.pt"
+    save_checkpoint(ckpt, result.model, config_dict(cfg))
+    out = tmp_path / "ablate.json"
+    argv = ["codec", "ablate", str(ckpt), "--variants", "full", "no-fal", "--seeds", "0", "1",
+            "--ber", "0", "0.1", "--realisations", "2", "--json-out", str(out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "full" in text and "no-fal" in text
+    report = json.loads(out.read_text())
+    assert set(report["variants"]) == {"full", "no-fal"}
+    full = report["variants"]["full"]
+    assert len(full["per_seed"]) == 2 and full["accuracy_by_ber"]["0"]["mean"] == pytest.approx(
+        np.mean([r[0] for r in full["per_seed"]]))
+    assert main(argv) == 2  # never overwrites the JSON it would write

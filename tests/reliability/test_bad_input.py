@@ -135,7 +135,7 @@ def test_control_characters_in_keys_stay_on_one_line(tmp_path):
 
 def test_bad_output_folder_is_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
-    for out, expected in ((tmp_path / "file", "exists and is not a directory"),
+    for out, expected in ((tmp_path / "file", "exists and is not a folder"),
                           (tmp_path / "file" / "sub", "cannot write outputs")):
         line = assert_one_line_error(cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", "--set", "duration_s=1"]),
                                      str(out))

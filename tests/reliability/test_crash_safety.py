@@ -98,29 +98,24 @@ def test_sigkill_into_a_fresh_outdir_creates_nothing(tmp_path):
     assert not fresh.exists()
 
 
-def test_interrupt_while_publishing_leaves_no_summary(tmp_path, monkeypatch):
-    """Ctrl-C between two moves of the publishing step: no summary.json, so nothing looks complete."""
-    from cosim.results import publish as world
+def test_interrupt_while_publishing_keeps_the_earlier_run_complete(tmp_path, monkeypatch):
+    """Ctrl-C at the swap that publishes the new run: the earlier run is untouched and complete."""
+    from cosim.results import publish
 
     out = tmp_path / "o"
-    _previous_run(out)
-    real_move = shutil.move
-    calls = []
+    before = _previous_run(out)
 
-    def move(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_move(src, dst)
+    def swap(a, b):
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(world.shutil, "move", move)
-    o = cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY])
+    monkeypatch.setattr(publish, "exchange", swap)
+    o = cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY, "--seed", "5"])
     assert o.rc == 130 and o.err_lines == [INTERRUPTED]
-    _no_complete_output(out)
+    assert _snapshot(out) == before
     assert not list(tmp_path.glob(".cosim-run-*"))
-    monkeypatch.setattr(world.shutil, "move", real_move)
-    assert cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY]).rc == 0  # a rerun completes it
-    assert (out / "summary.json").is_file()
+    monkeypatch.undo()
+    assert cli(["run", str(QUICKSTART), "-o", str(out), "--quiet", *TINY, "--seed", "5"]).rc == 0
+    assert _snapshot(out) != before and (out / "summary.json").is_file()
 
 
 @pytest.mark.parametrize("when", ["parse", "load"])
@@ -151,13 +146,35 @@ def test_sigterm_stops_like_ctrl_c(tmp_path):
     assert not list(out.parent.glob(".cosim-run-*"))
 
 
-def test_next_run_removes_temp_folders_of_killed_runs(tmp_path):
-    """A SIGKILLed run cannot clean up; the next run beside it removes folders whose process is gone."""
-    dead = tmp_path / ".cosim-run-4194999-abcd"  # above Linux's default pid_max: no such process
-    alive = tmp_path / f".cosim-run-{os.getpid()}-abcd"
-    foreign = tmp_path / ".cosim-run-abcd"
-    for d in (dead, alive, foreign):
-        d.mkdir()
-    assert cli(["run", str(QUICKSTART), "-o", str(tmp_path / "out"), "--quiet", *TINY]).rc == 0
-    assert not dead.exists() and alive.exists() and foreign.exists()
-    assert (tmp_path / "out" / "summary.json").is_file()
+def test_next_run_removes_temp_folders_of_killed_runs_only(tmp_path):
+    """A SIGKILLed run cannot clean up; the next run beside it removes the folder (marked, lock free,
+    owner gone on this host) and leaves a live one (lock held), one of another host or container (lock
+    free, but its PID means nothing here) and any folder cosim did not mark."""
+    import json
+    import subprocess
+    import sys
+
+    from cosim.io import MARKER, make_workdir
+
+    code = ("import sys, os, time; from pathlib import Path; from cosim.io import make_workdir; "
+            "w = make_workdir(Path(sys.argv[1])); print(w.path, flush=True); time.sleep(600)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    dead = Path(proc.stdout.readline().strip())
+    proc.kill()
+    proc.wait()
+    alive = make_workdir(tmp_path)  # held by this (live) process
+    other_host = make_workdir(tmp_path)
+    marker = json.loads((other_host.path / MARKER).read_text())
+    (other_host.path / MARKER).write_text(json.dumps({**marker, "host": "elsewhere", "pid": 4194999}))
+    other_host.release(remove=False)  # lock free, owner on another machine
+    unmarked = tmp_path / ".cosim-run-4194999-abcd"
+    unmarked.mkdir()
+    try:
+        assert dead.is_dir()
+        assert cli(["run", str(QUICKSTART), "-o", str(tmp_path / "out"), "--quiet", *TINY]).rc == 0
+        assert not dead.exists()
+        assert alive.path.exists() and other_host.path.exists() and unmarked.exists()
+        assert (tmp_path / "out" / "summary.json").is_file()
+    finally:
+        alive.release()
