@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from cosim.results.records import summarise
+from cosim.results.summary import summarise
 from cosim.config.scenario import validate_scenario
 from cosim.engine.world import World
 
@@ -73,14 +73,14 @@ def run(inferences: int, devices: int, outdir: Path) -> dict:
     sim_s = time.perf_counter() - t0
     rss_after_sim = rss_mb()
     t1 = time.perf_counter()
-    summary = summarise(outdir / "packets.parquet", world.group_facts, sc.duration_s, sc.deadline_ms / 1000.0, {})
+    summary = summarise(outdir / "packets.parquet", world.group_facts, sc.duration_s, sc.deadline_ms / 1000.0).overall
     summary_s = time.perf_counter() - t1
     meta = pq.ParquetFile(outdir / "packets.parquet").metadata
     return {
         "devices": devices, "duration_s": sc.duration_s, "rows_written": meta.num_rows,
         "row_groups": meta.num_row_groups, "parquet_mb": (outdir / "packets.parquet").stat().st_size / 2**20,
         "events": world.events(), "sim_wall_s": sim_s, "summary_wall_s": summary_s,
-        "inferences_per_s": meta.num_rows / sim_s, "accuracy": summary["accuracy"],
+        "inferences_per_s": meta.num_rows / sim_s, "accuracy": summary.accuracy,
         "rss_mb_before_world": rss_start, "rss_mb_during_run": samples, "rss_mb_after_sim": rss_after_sim,
         "peak_rss_mb": peak_rss_mb(),
     }

@@ -21,6 +21,7 @@ class Inference:
 
     __slots__ = (
         "active_s",
+        "airtime_s",
         "ber",
         "ber_bits",
         "ber_est",
@@ -42,6 +43,7 @@ class Inference:
         "sample",
         "sense_mj",
         "server",
+        "snr_db",
         "setup_mj",
         "t_arrive",
         "t_done",
@@ -87,4 +89,6 @@ class Inference:
         self.active_s = 0.0  # time the device was not asleep for this inference
         self.pred = -1
         self.codec_variant = 0  # index of the codec variant used (adaptive strategies; raw JPEG sizes)
+        self.airtime_s = 0.0  # time on air of every frame attempt, s
+        self.snr_db = 0.0  # SNR summed over frame attempts (dB; a mean once finished), where modelled
         self.server = -1  # edge server whose gateway received the first frame (-1: none did)

@@ -11,14 +11,12 @@ import pytest
 
 def _simulate(data: dict, tmp_path: Path, name: str = "out") -> tuple[dict, dict[str, np.ndarray]]:
     """Validate and run a scenario dict into `tmp_path / name`; return its summary and its columns."""
-    import pyarrow.parquet as pq
-
     from cosim.config.scenario import validate_scenario
     from cosim.engine.run import run_scenario
+    from cosim.results.records import read_columns
 
     res = run_scenario(validate_scenario(data, "test"), tmp_path / name)
-    table = pq.read_table(tmp_path / name / "packets.parquet")
-    return res.summary, {c: table.column(c).to_numpy() for c in table.column_names}
+    return res.summary, read_columns(tmp_path / name / "packets.parquet")
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         if bars is not None:
             bars.close()
     if not args.quiet:
-        print_summary(result.summary)
+        print_summary(result.typed)
         print(f"outputs in {outdir}/ (summary.json, packets.parquet, manifest.json, figures/)")
     if args.report:
         from cosim.io import add_to_marker

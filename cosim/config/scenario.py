@@ -305,6 +305,8 @@ class Scenario(Strict):
         "(mAP; needs a detection codec and a data set with boxes), or a plug-in task")
     codec: str = Field("builtin:digits", description="codec checkpoint path or builtin:NAME")
     deadline_ms: float = Field(1000.0, gt=0, le=86_400_000 * 365, description="end-to-end deadline, ms (default 1000)")
+    warmup_s: float = Field(0.0, ge=0, le=86_400 * 365, description="transient excluded from the summary: "
+                            "inferences sensed before it and frames sent before it, s (default 0)")
     ber_estimate: BerEstimate = Field(default_factory=OracleEstimate)
     codec_batch: int = Field(256, ge=1, le=65_536, description="decoder batch size, samples (default 256)")
     devices: list[DeviceGroup] = Field(min_length=1, max_length=MAX_GROUPS)
@@ -316,6 +318,8 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
+        if self.warmup_s >= self.duration_s:
+            raise ValueError(f"warmup_s: {self.warmup_s:g} must be shorter than duration_s={self.duration_s:g}")
         servers = [s.name for s in self.edge]
         if len(set(servers)) != len(servers):
             raise ValueError("edge server names must be unique")

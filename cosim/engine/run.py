@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cosim import __version__
@@ -17,7 +17,14 @@ from cosim.config.scenario import Scenario
 from cosim.engine.world import World
 from cosim.errors import CosimError
 from cosim.results.publish import check_outdir, publish, run_workdir
-from cosim.results.records import GroupFacts, summarise, write_json
+from cosim.results.records import write_json
+from cosim.results.summary import (
+    Goodput,
+    GroupFacts,
+    RunSummary,
+    ServerFacts,
+    summarise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +33,9 @@ log = logging.getLogger(__name__)
 class RunResult:
     """What a run produced: the summary and where its files are (if written)."""
 
-    summary: dict
+    summary: dict  # summary.json's content
     outdir: Path | None
+    typed: RunSummary | None = None  # the same, typed
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,9 @@ class _Simulated:
 
     name: str | None  # the `compare:` variant, None without variants
     scenario: Scenario
-    summary: dict
+    summary: RunSummary
     facts: list[GroupFacts]
+    servers: list[ServerFacts]
     packets: Path
     policies: dict[str, str]  # group name -> receiver policy
     codecs: dict[str, dict]
@@ -55,39 +64,50 @@ def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: 
     world.run(progress=None if progress is None else
               (lambda now: progress(label, now, scenario.duration_s)))
     log.info("run %s: simulated to t=%.3f s, %d events", scenario.name, world.env.now, world.events())
-    server_time_s = max(world.env.now, scenario.duration_s)
-    extra = {
-        "edge_utilization": {
-            name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()
-        },
-        "edge_energy_j": {
-            name: world.server_profiles[name].idle_power_w * server_time_s
-            + (world.server_profiles[name].active_power_w - world.server_profiles[name].idle_power_w)
-            * q.busy_s
-            for name, q in world.servers.items()
-        },
-        "collisions": {name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
-        "decoder_calls": {k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
-        "decoder_cache_hits": {k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
-        "sim_time_s": world.env.now,
-        "drain": _drain_report(scenario, world),
-        "events": world.events(),
-    }
     packets = workdir / "packets.parquet"
-    summary = summarise(packets, world.group_facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
-    summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
-    _add_policies(summary, world.receiver_policies)
-    world.task_run.add_metrics(summary, packets, [g.name for g in scenario.devices])
+    summary, servers = build_summary(world, scenario)
+    summary = replace(summary, receiver_policy=dict(world.receiver_policies),
+                      groups={k: replace(m, task={**m.task, "receiver_policy": world.receiver_policies[k]})
+                              for k, m in summary.groups.items()})
+    metrics = world.task_run.task_metrics(packets, [g.name for g in scenario.devices])
+    if metrics is not None:
+        summary = summary.with_task(*metrics)
     codecs = {spec: {"sha256": getattr(c.meta, "sha256", None)} for spec, c in world.services.loaded().items()}
-    return _Simulated(variant, scenario, summary, world.group_facts, packets, dict(world.receiver_policies),
-                      codecs)
+    return _Simulated(variant, scenario, summary, world.group_facts, servers, packets,
+                      dict(world.receiver_policies), codecs)
 
 
-def _add_policies(summary: dict, policies: dict[str, str | None]) -> None:
-    """The receiver policy of every group, in the summary and in each group's entry."""
-    summary["receiver_policy"] = dict(policies)
-    for name, policy in policies.items():
-        summary["groups"][name]["receiver_policy"] = policy
+def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[ServerFacts]]:
+    """The typed summary of a finished World (record metrics plus the servers' and media's counters),
+    and the server facts it used."""
+    server_time_s = max(world.env.now, scenario.duration_s)
+    util = {name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()}
+    attached = [p.server for p in world.recorder.places]
+    servers = []
+    for si, s in enumerate(scenario.edge):
+        medium = world.media[s.name]
+        frames = collided = busy_s = None
+        if hasattr(medium, "airtime_stats"):
+            frames, collided, busy_s = medium.airtime_stats()
+        servers.append(ServerFacts(s.name, s.medium.kind, tuple(i for i, k in enumerate(attached) if k == si),
+                                   frames, collided, busy_s, util[s.name]))
+    scopes = summarise(world.recorder.path, world.group_facts, scenario.duration_s,
+                       scenario.deadline_ms / 1000.0, servers, scenario.warmup_s)
+    profiles = world.server_profiles
+    summary = RunSummary(
+        scenario=scenario.name, seed=scenario.seed, overall=scopes.overall, groups=scopes.groups,
+        servers=scopes.servers, edge_utilization=util,
+        edge_energy_j={name: profiles[name].idle_power_w * server_time_s
+                       + (profiles[name].active_power_w - profiles[name].idle_power_w) * q.busy_s
+                       for name, q in world.servers.items()},
+        collisions={name: m.collisions for name, m in world.media.items() if hasattr(m, "collisions")},
+        decoder_calls={k: getattr(e, "decoded", 0) for k, e in world.evaluators.items()},
+        decoder_cache_hits={k: getattr(e, "cache_hits", 0) for k, e in world.evaluators.items()},
+        sim_time_s=world.env.now, events=world.events(), drain=_drain_report(scenario, world),
+        warmup_s=scenario.warmup_s,
+        window_s=scenario.duration_s - scenario.warmup_s,
+    )
+    return summary, servers
 
 
 def _drain_report(scenario: Scenario, world: World) -> dict:
@@ -115,21 +135,21 @@ def run_scenario(scenario: Scenario, outdir: Path | None = None, progress: Progr
     if outdir is None:
         with tempfile.TemporaryDirectory(prefix="cosim-run-") as tmp:
             summary, _, _ = _run_variants(scenario, Path(tmp), progress)
-            return RunResult(summary, None)
+            return RunResult(summary.to_dict(), None, summary)
     outdir = Path(outdir)
     check_outdir(outdir, force_outdir)
     with run_workdir(outdir.parent) as work:
         log.info("run %s: temporary folder %s", scenario.name, work.path)
         workdir = work.path / "run"
         summary, runs, facts = _run_variants(scenario, workdir, progress)
-        _write_outputs(scenario, runs, summary, facts, workdir, figures)
+        data = _write_outputs(scenario, runs, summary, facts, workdir, figures)
         publish(work, outdir, force_outdir)
     log.info("run %s: published %s", scenario.name, outdir)
-    return RunResult(summary, outdir)
+    return RunResult(data, outdir, summary)
 
 
 def _run_variants(scenario: Scenario, workdir: Path, progress: Progress | None
-                  ) -> tuple[dict, list[_Simulated], list[GroupFacts]]:
+                  ) -> tuple[RunSummary, list[_Simulated], list[GroupFacts]]:
     """Run the scenario (or each of its `compare:` variants) into `workdir`: summary, runs, group facts."""
     wall0 = time.perf_counter()
     variants = scenario.variants()
@@ -147,11 +167,10 @@ def _run_variants(scenario: Scenario, workdir: Path, progress: Progress | None
                 raise type(exc)(f"compare.{k} (variant {name!r}): {exc}") from None
         if len(runs) == 1:  # one variant (a sweep's run): its own summary, nothing to pool
             os.replace(runs[0].packets, workdir / "packets.parquet")
-            summary, facts = {**runs[0].summary, "variants": {runs[0].name: runs[0].summary}}, runs[0].facts
+            summary, facts = replace(runs[0].summary, variants={runs[0].name: runs[0].summary}), runs[0].facts
         else:
             summary, facts = _pooled(scenario, runs, workdir / "packets.parquet")
-    summary["wall_time_s"] = time.perf_counter() - wall0
-    return summary, runs, facts
+    return replace(summary, wall_time_s=time.perf_counter() - wall0), runs, facts
 
 
 def manifest_of(scenario: Scenario) -> dict:
@@ -171,26 +190,28 @@ def manifest_of(scenario: Scenario) -> dict:
     }
 
 
-def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: dict, facts: list[GroupFacts],
-                   workdir: Path, figures=None) -> None:
-    """summary.json, manifest.json and figures/ beside packets.parquet in `workdir`."""
+def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: RunSummary, facts: list[GroupFacts],
+                   workdir: Path, figures=None) -> dict:
+    """summary.json, manifest.json and figures/ beside packets.parquet in `workdir`; summary.json's content."""
     from cosim.plots import run as plotting
 
     manifest = {**manifest_of(scenario), "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
-                "receiver_policy": summary["receiver_policy"]}
+                "receiver_policy": summary.receiver_policy}
     if runs[0].name is not None:
         manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
                                          "receiver_policy": r.policies} for r in runs}
         for r in runs:
             if r.packets.parent != workdir:
                 shutil.rmtree(r.packets.parent)
-    write_json(workdir / "summary.json", summary)
+    data = summary.to_dict()  # serialised once: the file, the figures, the caller
+    write_json(workdir / "summary.json", data)
     write_json(workdir / "manifest.json", manifest)
-    plotting.run_figures(workdir / "packets.parquet", summary, facts, workdir / "figures",
+    plotting.run_figures(workdir / "packets.parquet", data, facts, workdir / "figures",
                          **({"form": figures} if figures is not None else {}))
+    return data
 
 
-def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[dict, list[GroupFacts]]:
+def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[RunSummary, list[GroupFacts]]:
     """The summary of a `compare:` run: each variant's summary under `variants`, and the overall metrics
     pooled over every variant's records (a group's devices counted once per variant); the records of
     every variant merged into `packets` (column `variant`)."""
@@ -201,25 +222,46 @@ def _pooled(scenario: Scenario, runs: list[_Simulated], packets: Path) -> tuple[
         facts.append(GroupFacts(
             name=first.name, devices=sum(f.devices for f in fs),
             sleep_mw=sum(f.sleep_mw for f in fs) / len(fs), battery_mwh=sum(f.battery_mwh for f in fs) / len(fs),
-            payload_bits=round(sum(f.payload_bits for f in fs) / len(fs))))
-    extras = [r.summary for r in runs]
-    extra = {
-        "edge_utilization": _pool([e["edge_utilization"] for e in extras], mean=True),
-        "edge_energy_j": _pool([e["edge_energy_j"] for e in extras]),
-        "collisions": _pool([e["collisions"] for e in extras]),
-        "decoder_calls": _pool([e["decoder_calls"] for e in extras]),
-        "decoder_cache_hits": _pool([e["decoder_cache_hits"] for e in extras]),
-        "sim_time_s": max(e["sim_time_s"] for e in extras),
-        "drain": {"limit_s": scenario.drain_limit_s,
-                  "limit_reached": any(e["drain"]["limit_reached"] for e in extras),
-                  "unfinished": sum(e["drain"]["unfinished"] for e in extras)},
-        "events": sum(e["events"] for e in extras),
-    }
-    summary = summarise(packets, facts, scenario.duration_s, scenario.deadline_ms / 1000.0, extra)
-    summary = {"scenario": scenario.name, "seed": scenario.seed, **summary}
+            payload_bits=round(sum(f.payload_bits for f in fs) / len(fs)),
+            background_mw=first.background_mw, battery=first.battery,
+            duty_cycle=sum(f.duty_cycle for f in fs) / len(fs)))
+    servers = []
+    for si, first in enumerate(runs[0].servers):  # the same servers and attachments in every variant
+        ss = [r.servers[si] for r in runs]
+        shared = all(x.frames is not None for x in ss)
+        servers.append(ServerFacts(
+            first.name, first.medium if all(x.medium == first.medium for x in ss) else "mixed", first.devices,
+            sum(x.frames for x in ss) if shared else None, sum(x.collided for x in ss) if shared else None,
+            sum(x.busy_s for x in ss) / len(ss) if shared else None,
+            sum(x.edge_utilization for x in ss) / len(ss)))
+    scopes = summarise(packets, facts, scenario.duration_s, scenario.deadline_ms / 1000.0, servers,
+                       scenario.warmup_s, copies=len(runs))
+    parts = [r.summary for r in runs]
+
+    def app_bps(metrics, key=None):
+        """Pooled application bit rate: the sum of the variants' (their payloads differ)."""
+        rates = [(p.overall if key is None else p.groups[key]).goodput.app_bps for p in parts]
+        rate = sum(rates) if all(r is not None for r in rates) else None
+        return replace(metrics, goodput=Goodput(metrics.goodput.correct_per_s, rate))
+
     policies = {g.name: {r.policies[g.name] for r in runs} for g in facts}
-    _add_policies(summary, {g: p.pop() if len(p) == 1 else None for g, p in policies.items()})
-    summary["variants"] = {r.name: r.summary for r in runs}
+    policy = {g: p.pop() if len(p) == 1 else None for g, p in policies.items()}
+    summary = RunSummary(
+        scenario=scenario.name, seed=scenario.seed, overall=app_bps(scopes.overall),
+        groups={k: replace(app_bps(m, k), task={**m.task, "receiver_policy": policy[k]})
+                for k, m in scopes.groups.items()},
+        servers=scopes.servers,
+        edge_utilization=_pool([p.edge_utilization for p in parts], mean=True),
+        edge_energy_j=_pool([p.edge_energy_j for p in parts]),
+        collisions=_pool([p.collisions for p in parts]),
+        decoder_calls=_pool([p.decoder_calls for p in parts]),
+        decoder_cache_hits=_pool([p.decoder_cache_hits for p in parts]),
+        sim_time_s=max(p.sim_time_s for p in parts), events=sum(p.events for p in parts),
+        drain={"limit_s": scenario.drain_limit_s, "limit_reached": any(p.drain["limit_reached"] for p in parts),
+               "unfinished": sum(p.drain["unfinished"] for p in parts)},
+        warmup_s=scenario.warmup_s, window_s=scenario.duration_s - scenario.warmup_s,
+        receiver_policy=policy, variants={r.name: r.summary for r in runs},
+    )
     return summary, facts
 
 

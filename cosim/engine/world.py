@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,11 +22,12 @@ from cosim.inference import Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import MediumContext, build_medium
 from cosim.net.medium.lora import load_rule
-from cosim.node.device import Device, LinkPlan
 from cosim.net.protocols import link_radio
-from cosim.node.energy import EnergyModel
+from cosim.node.device import Device, LinkPlan
 from cosim.node.edge import EdgeQueue
-from cosim.results.records import GroupFacts, Recorder
+from cosim.node.energy import EnergyModel
+from cosim.results.records import DevicePlace, Recorder
+from cosim.results.summary import GroupFacts
 from cosim.rng import numpy_stream, python_stream
 from cosim.strategies.base import StrategyContext, get_strategy
 from cosim.tasks.base import get_task
@@ -55,7 +57,9 @@ class World:
         self.n_samples = len(self.dataset.y_test)
         self.services = StrategyContext(scenario, self.dataset, load_codec)  # what strategies are handed
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],
-                                 deadline_s=scenario.deadline_ms / 1000.0, variant=variant)
+                                 deadline_s=scenario.deadline_ms / 1000.0, variant=variant,
+                                 server_names=[s.name for s in scenario.edge],
+                                 group_strategies=[g.strategy for g in scenario.devices])
         self.in_order = InOrder(self.recorder.add)  # records in simulated end order (cosim.engine.ordering)
         # the task's sink for decoded inferences (detection: matched boxes, exact mAP tallies) and labels
         self.task_run = get_task(scenario.task).engine_run(scenario, self.dataset, self.in_order.done)
@@ -93,6 +97,8 @@ class World:
                 self.media[s.name] = build_medium(s.medium, MediumContext(si, s.name, attached[si], shared))
             except ValueError as exc:
                 raise ScenarioError(f"edge.{si}.medium: {exc}") from None
+            if hasattr(self.media[s.name], "count_from_s"):  # shared media: airtime stats after warm-up
+                self.media[s.name].count_from_s = sc.warmup_s
             self.servers[s.name] = EdgeQueue(
                 self.env, s.workers, s.max_batch, s.max_wait_ms / 1000.0, s.queue_limit,
                 self._service_time(profile), self._on_served, self.in_order.lost,
@@ -145,7 +151,8 @@ class World:
             battery_mwh=battery.usable_mwh if battery else group.battery_mah * group.battery_v,
             payload_bits=setup.payload_bits,
             background_mw=EnergyModel.of(board, radio, group.sense, setup.arq).protocol.background_mw,
-            battery=battery,
+            battery=battery, duty_cycle=radio.duty_cycle,
+            variant_payload_bits=tuple(v.payload_bits for v in variants),
         ))
         first_index = len(self.devices)
         slots = [0] * len(sc.edge)  # TDMA slot of each device within its server's schedule
@@ -183,13 +190,23 @@ class World:
             )
             slots[server_of[i]] += 1
             self.devices.append(device)
+            xy = None if self._attached[gi].xy_m is None else self._attached[gi].xy_m[i]
+            self._place(device, link, channel, used, server_of[i], float(distances[i]), xy)
             if hasattr(medium, "attach"):  # media that need each device's links to their gateways (LoRa)
-                xy = None if self._attached[gi].xy_m is None else self._attached[gi].xy_m[i]
                 links = gateway_links(sc, group, i, used, server_of[i], link, xy, medium.servers(), noise_dbm)
                 try:
                     medium.attach(device.index, used, links)
                 except ValueError as exc:
                     raise ScenarioError(f"{where}: {exc}") from None
+
+    def _place(self, device: Device, link, channel, radio, server: int, distance_m: float, xy) -> None:
+        """Tell the recorder where the device is; let the device record SNR where the channel models it."""
+        snr_modelled = channel.kind == "snr" or getattr(link, "snrs", None) is not None
+        if snr_modelled:
+            device.snr_at = link.snr_db_at
+        x_m, y_m = (float(xy[0]), float(xy[1])) if xy is not None else (math.nan, math.nan)
+        noise = channel.noise_dbm(radio) if channel.kind == "snr" else math.nan
+        self.recorder.place(device.index, DevicePlace(server, distance_m, x_m, y_m, noise, snr_modelled))
 
     def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
         sc = self.scenario

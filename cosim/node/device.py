@@ -103,6 +103,7 @@ class Device:
         self.ber_report: float | None = None  # latest BER estimate the gateway fed back
         self.pending_report: tuple[float, float] | None = None  # (time it arrives, value)
         self.link = link
+        self.snr_at: Callable[[float], float] | None = None  # set where the channel models SNR
         self.medium = medium
         self.server = server  # index of the edge server this device is attached to
         self.slot = slot
@@ -206,6 +207,9 @@ class Device:
         if plan.listen_mj:
             setattr(inf, plan.listen_attr, getattr(inf, plan.listen_attr) + plan.listen_mj)
         inf.active_s += air
+        inf.airtime_s += air
+        if self.snr_at is not None:
+            inf.snr_db += self.snr_at(t)
         inf.bits_on_air += header + bits + pilot_bits
         if not errs:  # the common case at low BER
             return FrameOutcome(False, _NO_ERRORS, ber, self.estimate_ber(ber, 0) if pilot_bits else ber)
@@ -256,6 +260,8 @@ class Device:
             inf.ber /= inf.ber_bits
         if inf.est_bits:
             inf.ber_est /= inf.est_bits
+        if inf.tx_attempts and self.snr_at is not None:
+            inf.snr_db /= inf.tx_attempts
 
     # -- transmission: the frames with ARQ (cosim.net.arq), on a virtual clock or as events -----
     def _transmit_closed(self, inf: Inference, t: float) -> tuple[float, float]:

@@ -178,7 +178,8 @@ def load_records(packets: Path, summary: dict, manifest: dict | None = None) -> 
     energy = {c[:-3]: np.nan_to_num(_floats(table, c, sentinel=False))
               for c in table.column_names if c.endswith("_mj")}
     position = {c: _floats(table, c, sentinel=False) for c in POSITION_COLUMNS if c in cols}
-    position = {c: v for c, v in position.items() if np.isfinite(v).any()}
+    # a position figure needs positions that differ (a `fixed` placement records one distance for all)
+    position = {c: v for c, v in position.items() if np.isfinite(v).any() and np.nanmax(v) > np.nanmin(v)}
     return Records(
         names=tuple(names), series=series, device=_device_ids(table),
         t_sense_s=t_sense, latency_s=latency, delivered=delivered, on_time=on_time, hits=hits,

@@ -1,8 +1,14 @@
-"""Per-inference records in columnar buffers streamed to Parquet, the run summary, atomic output files.
+"""Per-inference records in columnar buffers streamed to Parquet (a tidy table), atomic output files.
 
 Memory grows with the number of devices, not with the length of the run: records are flushed to
-Parquet every `chunk_rows` rows, and the summary reads back only the needed columns, in batches, keeping
-running sums and the latencies of delivered inferences (8 bytes each, for exact percentiles).
+Parquet every `chunk_rows` rows. On the hot path a finished inference costs one C call (its raw values
+copied into a tuple); at flush the rows become numpy columns in one call, and the written columns are
+derived from them with numpy: "not applicable" becomes null, names (`group`, `variant`, `strategy`,
+`server`, `lost`) are dictionary-encoded (pandas reads them as categoricals), per-device facts
+(attached server, distance, position, noise floor) are looked up by device index.
+
+The schema with units is `SCHEMA` (also in the Parquet file: field metadata `unit` and `description`,
+schema metadata `cosim.columns`), documented in the README.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,43 +25,134 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cosim.inference import DELIVERED, LOST_REASONS, Inference
-from cosim.io import atomic_write_text  # noqa: F401 - re-exported (one atomic-write helper: cosim.io)
+from cosim.io import atomic_write_text
 
-COLUMNS = {
-    "device": pa.int32(), "group": pa.int16(), "sample": pa.int32(), "label": pa.int16(),
-    "pred": pa.int16(), "lost": pa.int8(), "t_sense_s": pa.float64(), "t_arrive_s": pa.float64(),
-    "t_service_s": pa.float64(), "t_done_s": pa.float64(), "ber": pa.float64(), "ber_est": pa.float64(),
-    "bit_errors": pa.int32(), "frames": pa.int16(), "tx_attempts": pa.int16(), "bits_on_air": pa.int32(),
-    "sense_mj": pa.float64(), "compute_mj": pa.float64(), "tx_mj": pa.float64(), "rx_mj": pa.float64(),
-    "wake_mj": pa.float64(), "rx_window_mj": pa.float64(), "cca_mj": pa.float64(), "setup_mj": pa.float64(),
-    "tail_mj": pa.float64(), "active_s": pa.float64(), "codec_variant": pa.int8(),
+# Raw values copied from each Inference (attribute -> numpy dtype). Energy phases: every `*_mj` field.
+RAW = {
+    "device": np.int32, "group": np.int32, "sample": np.int32, "label": np.int16, "pred": np.int16,
+    "lost": np.int8, "t_sense": np.float64, "t_arrive": np.float64, "t_service": np.float64,
+    "t_done": np.float64, "ber": np.float64, "ber_est": np.float64, "bit_errors": np.int32,
+    "frames": np.int16, "tx_attempts": np.int16, "bits_on_air": np.int64, "airtime_s": np.float64,
+    "sense_mj": np.float64, "compute_mj": np.float64, "tx_mj": np.float64, "rx_mj": np.float64,
+    "wake_mj": np.float64, "rx_window_mj": np.float64, "cca_mj": np.float64, "setup_mj": np.float64,
+    "tail_mj": np.float64,
+    "active_s": np.float64, "codec_variant": np.int16, "server": np.int32, "snr_db": np.float64,
 }
-PHASE_COLUMNS = tuple(name for name in COLUMNS if name.endswith("_mj"))  # every per-inference energy phase
-_ATTRS = tuple(name.removesuffix("_s") if name.startswith("t_") else name for name in COLUMNS)
-_ROW = operator.attrgetter(*_ATTRS)  # Inference -> tuple of the COLUMNS values
-_ROW_DTYPE = np.dtype([(name, typ.to_pandas_dtype()) for name, typ in COLUMNS.items()])
-# Derived at flush from the columns above: edge queue wait (s, -1 when not served) and whether the
-# inference counts as right in `accuracy` (delivered, on time and the prediction equals the label).
-DERIVED = {"queue_wait_s": pa.float64(), "correct": pa.bool_()}
-# The `compare:` variant a record belongs to (its name; null in a run without variants).
-VARIANT = pa.dictionary(pa.int8(), pa.string())
+_ROW = operator.attrgetter(*RAW)  # Inference -> tuple of the RAW values (one C call)
+_ROW_DTYPE = np.dtype(list(RAW.items()))
+ENERGY_COLUMNS = tuple(name for name in RAW if name.endswith("_mj"))  # device energy by phase, mJ
+
+_NAMES = pa.dictionary(pa.int32(), pa.string())
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of packets.parquet: its Arrow type, unit and meaning."""
+
+    type: pa.DataType
+    unit: str
+    description: str
+
+
+def _schema() -> dict[str, Column]:
+    cols = {
+        "device": Column(pa.int32(), "", "device index over the whole fleet"),
+        "group": Column(_NAMES, "", "device group name (categorical)"),
+        "variant": Column(_NAMES, "", "`compare:` variant name (categorical; null without variants)"),
+        "strategy": Column(_NAMES, "", "offloading strategy of the group (categorical)"),
+        "server": Column(_NAMES, "", "edge server / gateway that served the inference (categorical)"),
+        "sample": Column(pa.int32(), "", "test-set sample sensed"),
+        "label": Column(pa.int16(), "", "true label (detection: ground-truth boxes)"),
+        "pred": Column(pa.int16(), "", "prediction (detection: boxes found); null if not decoded"),
+        "lost": Column(_NAMES, "", "outcome: `delivered` or why the inference was lost "
+                       f"({', '.join(v for k, v in LOST_REASONS.items() if k)}) (categorical)"),
+        "t_sense_s": Column(pa.float64(), "s", "sensing time"),
+        "t_arrive_s": Column(pa.float64(), "s", "end of the transmission (last frame at the gateway); "
+                             "null if never sent"),
+        "t_service_s": Column(pa.float64(), "s", "start of edge service; null if not served"),
+        "t_done_s": Column(pa.float64(), "s", "end of edge service; null if not served"),
+        "latency_s": Column(pa.float64(), "s", "t_done_s - t_sense_s of a delivered inference; null otherwise"),
+        "queue_wait_s": Column(pa.float64(), "s", "t_service_s - t_arrive_s; null if not served"),
+        "ber": Column(pa.float64(), "", "true channel BER, mean over every frame attempt; null without "
+                      "attempts"),
+        "ber_est": Column(pa.float64(), "", "receiver's BER estimate, mean over received frames; null if "
+                          "none was received"),
+        "bit_errors": Column(pa.int32(), "bit", "payload bit errors handed to the decoder"),
+        "frames": Column(pa.int16(), "", "frames received"),
+        "tx_attempts": Column(pa.int16(), "", "frame transmissions, retransmissions included"),
+        "bits_on_air": Column(pa.int64(), "bit", "bits transmitted (headers, pilots, retransmissions)"),
+        "airtime_s": Column(pa.float64(), "s", "time on air of every frame attempt"),
+    }
+    for name in ENERGY_COLUMNS:
+        cols[name] = Column(pa.float64(), "mJ", f"device energy in phase `{name.removesuffix('_mj')}`")
+    cols.update({
+        "active_s": Column(pa.float64(), "s", "time the device was not asleep for this inference"),
+        "codec_variant": Column(pa.int16(), "", "codec variant index chosen (adaptive strategy; else 0)"),
+        "distance_m": Column(pa.float64(), "m", "device distance to its gateway (placement)"),
+        "x_m": Column(pa.float64(), "m", "device position on the site plan; null unless placement `area`"),
+        "y_m": Column(pa.float64(), "m", "device position on the site plan; null unless placement `area`"),
+        "snr_db": Column(pa.float64(), "dB", "SNR, mean over frame attempts; null unless the channel "
+                         "models SNR"),
+        "rx_power_dbm": Column(pa.float64(), "dBm", "received power = snr_db + noise floor; null unless "
+                               "the channel models path loss"),
+        "correct": Column(pa.bool_(), "", "delivered, on time (deadline) and prediction == label"),
+    })
+    return cols
+
+
+SCHEMA: dict[str, Column] = _schema()
+COLUMNS = tuple(SCHEMA)
+LOST_NAMES = tuple(LOST_REASONS[k] for k in sorted(LOST_REASONS))  # dictionary of `lost`, code = reason
+
+
+def arrow_schema(schema: dict[str, Column] = SCHEMA) -> pa.Schema:
+    """The Arrow schema with each field's unit and description as field metadata."""
+    fields = [pa.field(n, c.type, metadata={"unit": c.unit, "description": c.description})
+              for n, c in schema.items()]
+    doc = {n: {"unit": c.unit, "description": c.description} for n, c in schema.items()}
+    return pa.schema(fields, metadata={"cosim.columns": json.dumps(doc)})
+
+
+@dataclass(frozen=True)
+class DevicePlace:
+    """Per-device facts written into every record of the device (looked up at flush, not per row)."""
+
+    server: int  # index of the edge server it is attached to
+    distance_m: float
+    x_m: float = math.nan  # NaN: not modelled (null in the table)
+    y_m: float = math.nan
+    noise_dbm: float = math.nan  # receiver noise floor where the channel models path loss
+    snr_modelled: bool = False  # the device's channel models SNR (its records carry snr_db)
 
 
 class Recorder:
-    """Collects finished inferences column by column and streams them to a Parquet file."""
+    """Collects finished inferences row by row and streams them, as tidy columns, to a Parquet file."""
 
-    def __init__(self, path: Path, group_names: list[str], chunk_rows: int = 65_536,
-                 deadline_s: float = math.inf, variant: str | None = None) -> None:
+    def __init__(self, path: Path, group_names: Sequence[str], chunk_rows: int = 65_536,
+                 deadline_s: float = math.inf, server_names: Sequence[str] = ("edge",),
+                 group_strategies: Sequence[str] | None = None, variant: str | None = None) -> None:
         self.path = Path(path)
-        self.variant = variant
         self.deadline_s = deadline_s
-        self.group_names = group_names
+        self.group_names = list(group_names)
+        self.server_names = list(server_names)
+        strategies = list(group_strategies) if group_strategies is not None else [""] * len(self.group_names)
+        self.strategy_names = sorted(set(strategies))
+        self._group_strategy = np.array([self.strategy_names.index(s) for s in strategies], dtype=np.int32)
+        self.variant = variant
         self.chunk_rows = chunk_rows
-        self.rows: list[tuple] = []  # one tuple of COLUMNS values per inference
+        self.rows: list[tuple] = []  # one tuple of RAW values per inference
         self.count = 0
-        schema = pa.schema(list(COLUMNS.items()) + list(DERIVED.items()) + [("variant", VARIANT)])
-        self.writer = pq.ParquetWriter(self.path, schema, compression="zstd")
-        self.schema = schema
+        self.places: list[DevicePlace] = []  # by device index
+        self._place_cols: dict[str, np.ndarray] | None = None
+        self.schema = arrow_schema()
+        self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+
+    def place(self, device: int, place: DevicePlace) -> None:
+        """Register where device `device` is (call before the run, in device order)."""
+        if device != len(self.places):
+            raise ValueError(f"device {device} placed out of order (expected {len(self.places)})")
+        self.places.append(place)
+        self._place_cols = None
 
     def add(self, inf: Inference) -> None:
         """Record a finished inference (its values are copied now: one C call, no per-column loop)."""
@@ -67,194 +164,111 @@ class Recorder:
         if not self.rows:
             return
         rows, self.rows = self.rows, []
-        table = np.fromiter(rows, dtype=_ROW_DTYPE, count=len(rows))  # rows -> columns in C
-        arrays = [pa.array(np.ascontiguousarray(table[name]), type=typ) for name, typ in COLUMNS.items()]
-        arrays.extend(self._derived(dict(zip(COLUMNS, arrays, strict=True))))
-        arrays.append(pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(len(rows), dtype=np.int8), mask=np.full(len(rows), self.variant is None)),
-            pa.array([self.variant or ""], type=pa.string())))
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        raw = np.fromiter(rows, dtype=_ROW_DTYPE, count=len(rows))  # rows -> columns in C
+        self.writer.write_table(self.table(raw))
         self.count += len(rows)
 
-    def _derived(self, cols: dict[str, pa.Array]) -> list[pa.Array]:
-        """The DERIVED columns of one chunk."""
-        c = {k: cols[k].to_numpy(zero_copy_only=False) for k in
-             ("t_arrive_s", "t_service_s", "t_sense_s", "t_done_s", "lost", "pred", "label")}
-        served = c["t_service_s"] >= 0
-        wait = np.where(served, c["t_service_s"] - c["t_arrive_s"], -1.0)
-        on_time = (c["t_done_s"] >= 0) & (c["t_done_s"] - c["t_sense_s"] <= self.deadline_s)
-        correct = (c["lost"] == DELIVERED) & on_time & (c["pred"] == c["label"])
-        return [pa.array(wait, type=pa.float64()), pa.array(correct, type=pa.bool_())]
+    def _places(self) -> dict[str, np.ndarray]:
+        if self._place_cols is None:
+            p = self.places
+            self._place_cols = {
+                "server": np.array([d.server for d in p], dtype=np.int32),
+                **{k: np.array([getattr(d, k) for d in p], dtype=np.float64)
+                   for k in ("distance_m", "x_m", "y_m", "noise_dbm")},
+                "snr_modelled": np.array([d.snr_modelled for d in p], dtype=bool),
+            }
+        return self._place_cols
+
+    def table(self, raw: np.ndarray) -> pa.Table:
+        """The written columns of one chunk of raw rows (all derived with numpy)."""
+        r = {name: raw[name] for name in RAW}
+        n = len(raw)
+        device = r["device"]
+        places = self._places()
+        placed = len(self.places) > 0 and int(device.max(initial=-1)) < len(self.places)
+
+        def per_device(key: str) -> np.ndarray:
+            return places[key][device] if placed else np.full(n, np.nan)
+
+        server = r["server"]
+        if placed:
+            server = np.where(server >= 0, server, places["server"][device])
+        delivered = (r["lost"] == DELIVERED) & (r["t_done"] >= 0)
+        latency = r["t_done"] - r["t_sense"]
+        served = r["t_service"] >= 0
+        has_snr = (r["tx_attempts"] > 0) & (places["snr_modelled"][device] if placed else False)
+        snr = np.where(has_snr, r["snr_db"], np.nan)
+        cols = {
+            "device": device,
+            "group": _names(r["group"], self.group_names),
+            # without variants all null; the dictionary keeps one entry (pyarrow cannot decode an empty one)
+            "variant": _names(np.zeros(n, np.int32), [self.variant or ""], valid=self.variant is not None),
+            "strategy": _names(self._group_strategy[r["group"]], self.strategy_names),
+            "server": _names(server, self.server_names, valid=server >= 0),
+            "sample": r["sample"],
+            "label": r["label"],
+            "pred": _nullable(r["pred"], r["pred"] >= 0),
+            "lost": _names(r["lost"].astype(np.int32), LOST_NAMES),
+            "t_sense_s": r["t_sense"],
+            "t_arrive_s": _nullable(r["t_arrive"], r["t_arrive"] >= 0),
+            "t_service_s": _nullable(r["t_service"], served),
+            "t_done_s": _nullable(r["t_done"], r["t_done"] >= 0),
+            "latency_s": _nullable(latency, delivered),
+            "queue_wait_s": _nullable(r["t_service"] - r["t_arrive"], served),
+            "ber": _nullable(r["ber"], r["tx_attempts"] > 0),
+            "ber_est": _nullable(r["ber_est"], r["frames"] > 0),
+            **{k: r[k] for k in ("bit_errors", "frames", "tx_attempts", "bits_on_air", "airtime_s",
+                                 *ENERGY_COLUMNS, "active_s", "codec_variant")},
+            "distance_m": _nullable(per_device("distance_m")),
+            "x_m": _nullable(per_device("x_m")),
+            "y_m": _nullable(per_device("y_m")),
+            "snr_db": _nullable(snr),
+            "rx_power_dbm": _nullable(snr + per_device("noise_dbm")),
+            "correct": delivered & (latency <= self.deadline_s) & (r["pred"] == r["label"]),
+        }
+        arrays = [c if isinstance(c, pa.Array) else pa.array(c, type=SCHEMA[k].type) for k, c in cols.items()]
+        return pa.Table.from_arrays(arrays, schema=self.schema)
 
     def close(self) -> None:
         self.flush()
         self.writer.close()
 
 
-@dataclass(frozen=True)
-class GroupFacts:
-    """Per-group constants the summary needs besides the records."""
-
-    name: str
-    devices: int
-    sleep_mw: float  # board + radio asleep, mW
-    battery_mwh: float  # usable battery energy per device, mWh
-    payload_bits: int
-    background_mw: tuple[tuple[str, float], ...] = ()  # protocol costs while asleep, by phase, mW
-    battery: object | None = None  # a BatteryProfile (self-discharge, shelf life), or None: ideal cell
-
-    def life_days(self, avg_power_mw: float) -> float | None:
-        """Battery life at `avg_power_mw`, days: the profile's (self-discharge, shelf life) or ideal."""
-        if self.battery is not None:
-            return self.battery.life_days(avg_power_mw)
-        return self.battery_mwh / avg_power_mw / 24.0 if avg_power_mw > 0 else None
+def _nullable(values: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray | pa.Array:
+    """`values` with nulls where not `valid` (default: where NaN)."""
+    if valid is None:
+        valid = ~np.isnan(values)
+    if valid.all():
+        return values
+    return pa.array(values, mask=~valid)
 
 
-SUMMARY_COLUMNS = ("group", "lost", "pred", "label", "t_sense_s", "t_done_s", "ber", "bits_on_air",
-                   "tx_attempts", *PHASE_COLUMNS, "active_s")
-_SUMMED = (*PHASE_COLUMNS, "active_s", "bits_on_air", "tx_attempts")
-SUMMARY_BATCH_ROWS = 1 << 18  # rows read back at a time
+def _names(codes: np.ndarray, names: Sequence[str], valid: np.ndarray | bool = True) -> pa.DictionaryArray:
+    """Dictionary-encoded names (null where not `valid`); the dictionary is the same in every chunk."""
+    codes = np.asarray(codes, dtype=np.int32)
+    mask = None if valid is True else (np.full(len(codes), True) if valid is False else ~valid)
+    indices = pa.array(codes, type=pa.int32(), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(names), type=pa.string()))
 
 
-class _Tally:
-    """Counts and sums of one set of records (all, or one group), accumulated batch by batch.
-
-    Only the latencies of delivered inferences are kept (8 bytes each, for exact percentiles); every
-    other metric is a running count or sum, so the summary never holds the whole table.
-    """
-
-    def __init__(self) -> None:
-        self.n = self.n_del = self.correct = self.correct_on_time = self.on_time = 0
-        self.lost = dict.fromkeys(LOST_REASONS, 0)
-        self.sums = dict.fromkeys(_SUMMED, 0.0)
-        self.ber_sum = 0.0  # sum of delivered records' BER
-        self.attempt_ber_sum = 0.0  # sum over records of BER x frame attempts
-        self.latency_s: list[np.ndarray] = []
-
-    def add(self, cols: dict[str, np.ndarray], latency: np.ndarray, delivered: np.ndarray,
-            correct: np.ndarray, on_time: np.ndarray) -> None:
-        self.n += len(latency)
-        self.n_del += int(delivered.sum())
-        self.correct += int(correct.sum())
-        self.correct_on_time += int((correct & on_time).sum())
-        self.on_time += int(on_time.sum())
-        for k, count in zip(*np.unique(cols["lost"], return_counts=True)):
-            self.lost[int(k)] = self.lost.get(int(k), 0) + int(count)
-        for c in _SUMMED:
-            self.sums[c] += cols[c].sum()
-        self.ber_sum += cols["ber"][delivered].sum()
-        # summed sorted: the result does not depend on the order the records were written in
-        self.attempt_ber_sum += float(np.sort(cols["ber"] * cols["tx_attempts"]).sum())
-        self.latency_s.append(latency[delivered])
-
-    def metrics(self, groups: list[GroupFacts], window_s: float, lat_ms: np.ndarray | None = None) -> dict:
-        n, n_del, sums = self.n, self.n_del, self.sums
-        if lat_ms is None:
-            lat_ms = _latency_ms(self)
-        active_mj = float(sum(sums[c] for c in PHASE_COLUMNS))
-        devices = sum(g.devices for g in groups)
-        device_time_s = devices * window_s
-        asleep_s = max(0.0, device_time_s - float(sums["active_s"]))
-        # continuous costs while asleep (stop mode, connection events, beacons, eDRX), by phase, device-mean
-        background: dict[str, float] = {"sleep": sum(g.sleep_mw * g.devices for g in groups)}
-        for g in groups:
-            for phase, mw in g.background_mw:
-                background[phase] = background.get(phase, 0.0) + mw * g.devices
-        background_mj = {k: v / max(devices, 1) * asleep_s for k, v in background.items()}
-        sleep_mj = sum(background_mj.values())
-        total_mj = active_mj + sleep_mj
-        avg_power_mw = total_mj / device_time_s if device_time_s else 0.0
-        lives = [g.life_days(avg_power_mw) for g in groups]
-        life_days = (sum(d * g.devices for d, g in zip(lives, groups)) / max(devices, 1)
-                     if lives and all(d is not None for d in lives) else None)
-
-        p50, p95, p99 = (float(v) for v in np.percentile(lat_ms, [50, 95, 99])) if len(lat_ms) else (None,) * 3
-
-        def per(c: str) -> float | None:
-            return float(sums[c] / n) if n else None
-
-        return {
-            "devices": devices,
-            "inferences": n,
-            "delivered": n_del,
-            "lost": {LOST_REASONS[k]: self.lost[k] for k in LOST_REASONS if k},
-            "accuracy": float(self.correct_on_time / n) if n else None,
-            "delivered_accuracy": float(self.correct / n_del) if n_del else None,
-            "latency_ms": {"mean": float(lat_ms.mean()) if len(lat_ms) else None,
-                           "p50": p50, "p95": p95, "p99": p99},
-            "deadline_miss_ratio": float(1.0 - self.on_time / n) if n else None,
-            "device_energy_mj_per_inference": total_mj / n if n else None,
-            "device_energy_mj_by_phase": {
-                **{c.removesuffix("_mj"): per(c) for c in PHASE_COLUMNS},
-                **{k: (mj / n if n else None) for k, mj in background_mj.items()},
-            },
-            "device_avg_power_mw": avg_power_mw,
-            "battery_life_days": life_days,
-            "bits_on_air_per_inference": per("bits_on_air"),
-            "frames_per_inference": per("tx_attempts"),
-            # the channel BER every frame attempt met (lost inferences too), and the delivered-only mean
-            "mean_ber": float(self.attempt_ber_sum / sums["tx_attempts"]) if sums["tx_attempts"] else None,
-            "delivered_mean_ber": float(self.ber_sum / n_del) if n_del else None,
-        }
+def codes(column: pa.ChunkedArray | pa.Array, null: int = -1) -> np.ndarray:
+    """A column as numpy: dictionary columns as their integer codes (`null` where null)."""
+    if isinstance(column, pa.ChunkedArray):
+        if pa.types.is_dictionary(column.type):
+            column = column.unify_dictionaries()  # merged files (compare: variants) differ by chunk
+        chunks = [codes(c, null) for c in column.chunks]
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
+    if pa.types.is_dictionary(column.type):
+        return column.indices.fill_null(null).to_numpy()
+    return column.to_numpy(zero_copy_only=False)
 
 
-def _latency_ms(tally: _Tally) -> np.ndarray:
-    """The tally's delivered latencies as one array, ms (its batches are released)."""
-    lat = np.concatenate(tally.latency_s) if tally.latency_s else np.empty(0)
-    tally.latency_s = []
-    lat *= 1000.0
-    return lat
-
-
-def _batches(packets: Path, columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
-    """The records, row group by row group (at most SUMMARY_BATCH_ROWS rows at a time).
-
-    Read one row group at a time: `ParquetFile.iter_batches` reads ahead and held ~800 MB of Arrow
-    buffers for a 10-million-row file.
-    """
-    pf = pq.ParquetFile(packets)
-    for i in range(pf.num_row_groups):
-        yield from pf.read_row_group(i, columns=list(columns)).to_batches(max_chunksize=SUMMARY_BATCH_ROWS)
-
-
-def summarise(
-    packets: Path,
-    groups: list[GroupFacts],
-    window_s: float,
-    deadline_s: float,
-    extra: dict,
-) -> dict:
-    """The summary dict: overall and per group metrics, read back from the records in batches."""
-    tallies = [_Tally() for _ in groups]
-    for batch in _batches(packets, SUMMARY_COLUMNS):
-        cols = {name: batch.column(name).to_numpy() for name in SUMMARY_COLUMNS}
-        latency = np.where(cols["t_done_s"] >= 0, cols["t_done_s"] - cols["t_sense_s"], np.nan)
-        delivered = cols["lost"] == DELIVERED
-        correct = delivered & (cols["pred"] == cols["label"])
-        on_time = delivered & (latency <= deadline_s)
-        for gi, tally in enumerate(tallies):
-            mask = cols["group"] == gi
-            sub = {c: cols[c][mask] for c in ("lost", "ber", *_SUMMED)}
-            tally.add(sub, latency[mask], delivered[mask], correct[mask], on_time[mask])
-    overall = _Tally()
-    for t in tallies:  # the overall tally: sums of the groups' (same values as summing all rows)
-        overall.n += t.n
-        overall.n_del += t.n_del
-        overall.correct += t.correct
-        overall.correct_on_time += t.correct_on_time
-        overall.on_time += t.on_time
-        for k, v in t.lost.items():
-            overall.lost[k] += v
-        for c in _SUMMED:
-            overall.sums[c] += t.sums[c]
-        overall.ber_sum += t.ber_sum
-        overall.attempt_ber_sum += t.attempt_ber_sum
-    group_lat = [_latency_ms(t) for t in tallies]
-    all_lat = group_lat[0] if len(group_lat) == 1 else np.concatenate(group_lat) if group_lat else np.empty(0)
-    out = overall.metrics(groups, window_s, all_lat)
-    out["groups"] = {g.name: t.metrics([g], window_s, lat) for g, t, lat in zip(groups, tallies, group_lat)}
-    out.update(extra)
-    return out
+def read_columns(packets: Path, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """packets.parquet as numpy columns: names as their codes (the index in the run's list of groups,
+    servers, strategies, `LOST_NAMES`), nulls as -1 / NaN; `variant` as names (null: None)."""
+    table = pq.read_table(packets, columns=list(columns) if columns is not None else None)
+    return {name: np.array(table.column(name).to_pylist(), dtype=object) if name == "variant"
+            else codes(table.column(name)) for name in table.column_names}
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from cosim.errors import DataError
 from cosim.io import atomic_write
+from cosim.results.summary import flatten
 
 RUN_COLUMNS = ("replication", "seed", "status", "error", "key")
 DROPPED_SUMMARY_KEYS = ("scenario", "seed", "variants")  # the sweep knows them (`seed` is a run column,
@@ -31,20 +32,6 @@ PARAMS_META = b"cosim.sweep.params"
 def is_wall_time(column: str) -> bool:
     """Columns that measure the host's clock: they differ between otherwise identical runs."""
     return column.split(".")[-1] == "wall_time_s"
-
-
-def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts → one level with dotted keys; lists become JSON text."""
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        name = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten(v, name + "."))
-        elif isinstance(v, (list, tuple)):
-            out[name] = json.dumps(v)
-        else:
-            out[name] = v
-    return out
 
 
 def _sort_key(value: Any) -> tuple:

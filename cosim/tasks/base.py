@@ -34,8 +34,9 @@ class TaskRun:
         self.add = add
         self.labels = labels
 
-    def add_metrics(self, summary: dict, packets: Path, group_names: Sequence[str]) -> None:
-        """Merge the task's metrics into `summary` (overall and per group)."""
+    def task_metrics(self, packets: Path, group_names: Sequence[str]) -> tuple[dict, dict] | None:
+        """(overall metrics, {group name: metrics}) the task adds to the summary, or None."""
+        return None
 
 
 class Task:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 from reliability_fixtures import ROOT, cli
 
 from cosim.config.scenario import load_scenario
 from cosim.engine.run import run_scenario
+from cosim.results.records import read_columns
 
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 SHORT = ["duration_s=20", "devices.0.count=40", "edge.0.channel.ber_bad=0.05", "edge.0.channel.mean_good_s=3"]
@@ -26,8 +26,7 @@ def _outputs(folder):
     summary = json.loads((folder / "summary.json").read_text())
     for key in RUN_DEPENDENT:
         summary.pop(key)
-    table = pq.read_table(folder / "packets.parquet")
-    cols = {c: table.column(c).to_numpy() for c in table.column_names}
+    cols = read_columns(folder / "packets.parquet")
     order = np.lexsort((cols["t_sense_s"], cols["device"]))
     return summary, {c: v[order] for c, v in cols.items()}
 

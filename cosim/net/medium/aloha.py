@@ -18,10 +18,11 @@ from cosim.net.medium.registry import register_medium
 class BusyPeriod:
     """A maximal run of overlapping frames on a shared channel."""
 
-    __slots__ = ("frames",)
+    __slots__ = ("counted", "frames")
 
     def __init__(self) -> None:
         self.frames = 0
+        self.counted = 0  # of which started at or after the medium's `count_from_s`
 
 
 @register_medium("aloha")
@@ -35,6 +36,11 @@ class SharedChannel(Medium):
         self.collisions = 0
         self.capture_db = capture_db  # None: any overlap loses both frames
         self.on_air: list[CaptureFrame] = []
+        # airtime statistics of frames starting at or after `count_from_s` (the summary's warm-up cut)
+        self.count_from_s = 0.0
+        self.counted_frames = 0
+        self.counted_collided = 0  # counted frames whose busy period held two or more frames
+        self.busy_s = 0.0  # time at least one counted frame was on the air, s
 
     @classmethod
     def build(cls, config, ctx) -> SharedChannel:
@@ -47,14 +53,28 @@ class SharedChannel(Medium):
     def begin(self, t_s: float, airtime_s: float, sender=None) -> BusyPeriod | CaptureFrame:
         """Register a frame starting now; its collision state is read from the period at its end."""
         if t_s >= self.busy_until:
+            self._close_period()
             self.period = BusyPeriod()
         self.period.frames += 1
         self.frames += 1
         end = t_s + airtime_s
+        if t_s >= self.count_from_s:
+            self.period.counted += 1
+            self.counted_frames += 1
+            self.busy_s += max(0.0, end - max(t_s, self.busy_until))
         self.busy_until = max(self.busy_until, end)
         if self.capture_db is None:
             return self.period
         return self._capture_begin(t_s, end, sender)
+
+    def _close_period(self) -> None:
+        if self.period.frames >= 2:
+            self.counted_collided += self.period.counted
+
+    def airtime_stats(self) -> tuple[int, int, float]:
+        """(counted frames, of which overlapped another, time the medium carried a counted frame in s)."""
+        collided = self.counted_collided + (self.period.counted if self.period.frames >= 2 else 0)
+        return self.counted_frames, collided, self.busy_s
 
     def _capture_begin(self, t_s: float, end_s: float, sender) -> CaptureFrame:
         """With capture: a frame `capture_db` stronger (received SNR) than each frame it overlaps survives."""

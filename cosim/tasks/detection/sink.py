@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from cosim.inference import Inference
+from cosim.results.records import read_columns
 from cosim.tasks.detection.ap import score_levels
 from cosim.tasks.detection.model import OPERATING_SCORE
 from cosim.tasks.detection.tally import DetectionTally
@@ -89,15 +89,11 @@ class DetectionSink:
     def summary(self, packets: Path, group_names: Sequence[str]) -> dict:
         """Detection metrics per group and overall: {"groups": {name: {...}}, and the overall keys}."""
         self.flush()
-        table = pq.read_table(packets, columns=["group", "sample", "pred", "label", "lost", "t_sense_s",
-                                                "t_done_s"])
-        group = table.column("group").to_numpy()
-        sample = table.column("sample").to_numpy()
+        c = read_columns(packets, ["group", "sample", "pred", "lost", "latency_s"])
+        group, sample = c["group"], c["sample"]
         counts = gt_counts(self.boxes, self.num_classes)
-        latency = np.where(table.column("t_done_s").to_numpy() >= 0,
-                           table.column("t_done_s").to_numpy() - table.column("t_sense_s").to_numpy(), np.inf)
-        found = np.where((table.column("lost").to_numpy() == 0) & (latency <= self.deadline_s),
-                         table.column("pred").to_numpy(), 0)
+        latency = np.nan_to_num(c["latency_s"], nan=np.inf)
+        found = np.where((c["lost"] == 0) & (latency <= self.deadline_s), np.nan_to_num(c["pred"]), 0).astype(np.int64)
         out: dict = {"groups": {}}
         total_on, total_del = DetectionTally(self.num_classes), DetectionTally(self.num_classes)
         total_gt = np.zeros(self.num_classes, dtype=np.int64)
@@ -128,14 +124,11 @@ def _metrics(on_time: DetectionTally, delivered: DetectionTally, gt_all: np.ndar
     }
 
 
-def add_detection_metrics(summary: dict, sink: DetectionSink, packets: Path, group_names: Sequence[str]) -> dict:
-    """`summary` with the detection keys merged in, overall and into each group's entry."""
+def detection_metrics(sink: DetectionSink, packets: Path, group_names: Sequence[str]) -> tuple[dict, dict]:
+    """(overall detection metrics, {group name: its detection metrics}) for `RunSummary.with_task`."""
     det = sink.summary(packets, group_names)
     groups = det.pop("groups")
-    summary.update(det)
-    for name, metrics in groups.items():
-        summary["groups"][name].update(metrics)
-    return summary
+    return det, groups
 
 
 def detection_setup(scenario, dataset, forward: Callable[[Inference], None]) -> tuple[DetectionSink, list[int]]:

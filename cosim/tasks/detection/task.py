@@ -14,10 +14,10 @@ class DetectionRun(TaskRun):
         super().__init__(sink.add, labels)
         self.sink = sink
 
-    def add_metrics(self, summary: dict, packets, group_names) -> None:
-        from cosim.tasks.detection.sink import add_detection_metrics
+    def task_metrics(self, packets, group_names) -> tuple[dict, dict]:
+        from cosim.tasks.detection.sink import detection_metrics
 
-        add_detection_metrics(summary, self.sink, packets, list(group_names))
+        return detection_metrics(self.sink, packets, list(group_names))
 
 
 @register("detection")
