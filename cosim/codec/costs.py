@@ -40,6 +40,17 @@ def _macs_of(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
     return 0
 
 
+def _run_hooked(layers: list[nn.Module], hook: Callable, run: Callable[[], object]) -> None:
+    """`run()` without gradients while `hook` sees every forward of `layers` (hooks removed after)."""
+    handles = [m.register_forward_hook(hook) for m in layers]
+    try:
+        with torch.no_grad():
+            run()
+    finally:
+        for h in handles:
+            h.remove()
+
+
 def count_macs(root: nn.Module, run: Callable[[], object]) -> int:
     """MACs per sample of the counted modules under `root` while `run()` executes on one sample."""
     total = 0
@@ -48,13 +59,7 @@ def count_macs(root: nn.Module, run: Callable[[], object]) -> int:
         nonlocal total
         total += _macs_of(module, args[0], out)
 
-    handles = [m.register_forward_hook(hook) for m in root.modules() if isinstance(m, COUNTED)]
-    try:
-        with torch.no_grad():
-            run()
-    finally:
-        for h in handles:
-            h.remove()
+    _run_hooked([m for m in root.modules() if isinstance(m, COUNTED)], hook, run)
     return int(total)
 
 
@@ -68,14 +73,7 @@ def peak_activation_bytes(root: nn.Module, run: Callable[[], object], extra_byte
         if args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor):
             peak = max(peak, args[0].numel() + out.numel())
 
-    layers = [m for m in root.modules() if isinstance(m, (*COUNTED, *POOLS))]
-    handles = [m.register_forward_hook(hook) for m in layers]
-    try:
-        with torch.no_grad():
-            run()
-    finally:
-        for h in handles:
-            h.remove()
+    _run_hooked([m for m in root.modules() if isinstance(m, (*COUNTED, *POOLS))], hook, run)
     return int(peak + extra_bytes)
 
 

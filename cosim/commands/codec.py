@@ -63,17 +63,22 @@ def _boards(meta) -> dict:
             for b in board_costs(meta.device_macs, meta.flash_bytes_int8, meta.peak_activation_bytes_int8)}
 
 
-def eval_report(codec, ev) -> dict:
-    """The JSON report of `cosim codec eval` (issue keys first, then the int8 baseline and extras)."""
-    m = codec.meta
-    report = {
+def _by_ber(bers, stats) -> dict:
+    """{BER as text: its statistic} of one metric."""
+    return {format(b, "g"): _stat(s) for b, s in zip(bers, stats)}
+
+
+def _report(m, ev, by_ber: dict, task: bool = False) -> dict:
+    """The keys every `cosim codec eval` JSON report has, with the task's metric-by-BER tables."""
+    return {
         "payload_bits": m.payload_bits,
         "split_feature_bits_float32": m.split_feature_bits_float32,
         "compression_ratio": m.compression_ratio,
-        "accuracy_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.semantic)},
+        **by_ber,
         "encoder_macs": m.encoder_macs,
         "boards": _boards(m),
         "codec": m.name,
+        **({"task": m.task} if task else {}),
         "dataset": m.dataset,
         "payload_bytes": m.payload_bytes,
         "split_feature_bits_int8": m.split_feature_bits_int8,
@@ -81,11 +86,16 @@ def eval_report(codec, ev) -> dict:
         "realisations": ev.realisations,
         "samples": ev.samples,
     }
-    report["device_int8"] = m.device_int8
+
+
+def eval_report(codec, ev) -> dict:
+    """The JSON report of `cosim codec eval` (issue keys first, then the int8 baseline and extras)."""
+    report = _report(codec.meta, ev, {"accuracy_by_ber": _by_ber(ev.bers, ev.semantic)})
+    report["device_int8"] = codec.meta.device_int8
     if ev.float_device is not None:
-        report["float_device_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.float_device)}
+        report["float_device_accuracy_by_ber"] = _by_ber(ev.bers, ev.float_device)
     if ev.int8 is not None:
-        report["int8_accuracy_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8)}
+        report["int8_accuracy_by_ber"] = _by_ber(ev.bers, ev.int8)
     return report
 
 
@@ -174,27 +184,11 @@ def _print_boards(boards: dict) -> None:
 
 def detection_report(codec, ev) -> dict:
     """The JSON report of `cosim codec eval` for a detection codec (mAP instead of accuracy)."""
-    m = codec.meta
-    report = {
-        "payload_bits": m.payload_bits,
-        "split_feature_bits_float32": m.split_feature_bits_float32,
-        "compression_ratio": m.compression_ratio,
-        "map50_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.map50)},
-        "map50_95_by_ber": {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.map50_95)},
-        "encoder_macs": m.encoder_macs,
-        "boards": _boards(m),
-        "codec": m.name,
-        "task": m.task,
-        "dataset": m.dataset,
-        "payload_bytes": m.payload_bytes,
-        "split_feature_bits_int8": m.split_feature_bits_int8,
-        "edge_macs": m.edge_macs,
-        "realisations": ev.realisations,
-        "samples": ev.samples,
-    }
+    report = _report(codec.meta, ev, {"map50_by_ber": _by_ber(ev.bers, ev.map50),
+                                      "map50_95_by_ber": _by_ber(ev.bers, ev.map50_95)}, task=True)
     if ev.int8_map50 is not None:
-        report["int8_map50_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8_map50)}
-        report["int8_map50_95_by_ber"] = {format(b, "g"): _stat(s) for b, s in zip(ev.bers, ev.int8_map50_95)}
+        report["int8_map50_by_ber"] = _by_ber(ev.bers, ev.int8_map50)
+        report["int8_map50_95_by_ber"] = _by_ber(ev.bers, ev.int8_map50_95)
     return report
 
 
