@@ -30,7 +30,8 @@ def test_every_folder_with_python_code_is_a_package():
 def test_every_data_file_is_package_data():
     patterns = _package_data()
     data = [p.relative_to(PKG).as_posix() for p in PKG.rglob("*")
-            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+            and not any(part.startswith(".") for part in p.relative_to(PKG).parts)]  # tool caches
     assert any(d.startswith("hw_profiles/boards/") for d in data) and any(d.startswith("builtin/") for d in data)
     missing = [d for d in data if not any(fnmatch(d, pat) for pat in patterns)]
     assert not missing, f"not in setup.cfg package_data: {missing}"
