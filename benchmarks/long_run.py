@@ -30,9 +30,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from cosim.results.summary import summarise
 from cosim.config.scenario import validate_scenario
 from cosim.engine.world import World
+from cosim.results.summary import summarise
 
 TARGET_PEAK_RSS_MB = 1536.0
 

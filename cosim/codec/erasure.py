@@ -9,6 +9,7 @@ payload's bit order (`quantize.py`): symbol i occupies bits [i*b, (i+1)*b) of th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,7 +32,7 @@ def erased_symbols(num_symbols: int, bits: int, lost_bytes: Sequence[tuple[int, 
 def frame_byte_ranges(payload_bytes: int, frames: int) -> list[tuple[int, int]]:
     """The byte ranges of a payload cut into `frames` near-equal contiguous frames."""
     edges = np.linspace(0, payload_bytes, frames + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def random_frame_erasures(batch: int, num_symbols: int, bits: int, frames: int, loss_prob: float,

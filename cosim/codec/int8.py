@@ -73,7 +73,7 @@ def _steps(stem: nn.Sequential, encoder_conv: nn.Conv2d) -> list[_ConvStep | nn.
             i += 1
             continue
         if not isinstance(layer, nn.Conv2d):
-            raise ValueError(f"int8 device side: unsupported stem layer {type(layer).__name__} "
+            raise ValueError(f"int8 device side: unsupported stem layer {type(layer).__name__} "  # noqa: TRY004 (a config error)
                              f"(only Conv2d, BatchNorm2d, ReLU, MaxPool2d)")
         bn = layers[i + 1] if i + 1 < len(layers) and isinstance(layers[i + 1], nn.BatchNorm2d) else None
         i += 2 if bn is not None else 1

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from cosim.codec import costs
-from cosim.codec.fast import optimise_for_inference
 from cosim.codec.erasure import ERASED_VALUE
+from cosim.codec.fast import optimise_for_inference
 from cosim.codec.int8 import Int8Device
 from cosim.codec.model import CodecConfig, SplitModel, channel_state
 from cosim.codec.quantize import pack_symbols, payload_bytes, unpack_symbols

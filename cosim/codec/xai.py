@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 import torch
 
-
 OUTPUTS = ("logit", "loss")
 
 

@@ -194,8 +194,8 @@ def detection_report(codec, ev) -> dict:
 
 def _eval_detection(args: argparse.Namespace, codec, data) -> int:
     """`codec eval` of a detection codec: mAP@0.5 and mAP@0.5:0.95 per BER."""
-    from cosim.tasks.detection.evaluate import evaluate_detector
     from cosim.errors import CosimError
+    from cosim.tasks.detection.evaluate import evaluate_detector
 
     if data.boxes_test is None:
         raise CosimError(f"{args.ckpt}: detection codec, but data set {data.name!r} has no boxes")

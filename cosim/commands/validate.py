@@ -19,10 +19,9 @@ def register(subparsers) -> None:
 
 
 def validate(args: argparse.Namespace) -> int:
+    from cosim.commands.run import _is_manifest, load_manifest
     from cosim.engine.budget import check_budget
     from cosim.engine.preflight import check_scenario, load_checked, located
-
-    from cosim.commands.run import _is_manifest, load_manifest
 
     if _is_manifest(args.scenario, False) and not args.overrides:
         scenario, lines = load_manifest(args.scenario, args.force), {}

@@ -18,9 +18,9 @@ from types import MappingProxyType
 from typing import Any
 
 from cosim.channel.modulation import MODULATIONS  # the names `ber_from_snr_db` knows
+from cosim.config.yamlio import line_for, load_yaml
 from cosim.errors import CosimError, ProfileError
 from cosim.suggest import did_you_mean
-from cosim.config.yamlio import line_for, load_yaml
 
 KINDS = ("board", "radio", "edge", "battery")
 _DIRS = {"board": "boards", "radio": "radios", "edge": "edge", "battery": "batteries"}

@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cosim.channel.processes import ChannelConfig
-from cosim.errors import ScenarioError
-from cosim.suggest import did_you_mean
 from cosim.config.yamlio import apply_override, line_for, load_yaml, parse_override
+from cosim.errors import ScenarioError
 from cosim.node.scheduling import DISCIPLINES, FifoConfig
+from cosim.suggest import did_you_mean
 from cosim.tasks.base import DEFAULT_TASK, TASKS
 
 MAX_DEVICES = 1_000_000

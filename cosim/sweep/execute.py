@@ -22,11 +22,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cosim import __version__
-from cosim.errors import CosimError, ScenarioError
-from cosim.io import OutputError, atomic_write_text, claim_output, read_marker, write_marker
-from cosim.rng import seed_sequence
 from cosim.config.scenario import Scenario, load_scenario
 from cosim.config.yamlio import line_for, load_yaml, parse_override
+from cosim.errors import CosimError, ScenarioError
+from cosim.io import (
+    OutputError,
+    atomic_write_text,
+    claim_output,
+    read_marker,
+    write_marker,
+)
+from cosim.rng import seed_sequence
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ def test_split_after_the_stem():
 
 def test_torchvision_state_dict_file_loads_and_reproduces_outputs(tmp_path):
     torch.manual_seed(0)
-    tv, stem, tail = BACKBONE_BUILDERS.get("resnet18")(3, 6)
+    tv, _stem, _tail = BACKBONE_BUILDERS.get("resnet18")(3, 6)
     for m in tv.modules():  # non-trivial BN statistics so that a wrong mapping shows
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.1, 0.1)

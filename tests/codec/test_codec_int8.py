@@ -6,7 +6,13 @@ import torch
 from torch import nn
 
 from cosim.codec.checkpoint import load_codec, save_checkpoint
-from cosim.codec.int8 import Int8Device, calibrate, fold_batchnorm, num_activation_scales, quantise_weight
+from cosim.codec.int8 import (
+    Int8Device,
+    calibrate,
+    fold_batchnorm,
+    num_activation_scales,
+    quantise_weight,
+)
 from cosim.codec.model import CodecConfig, SplitModel
 from cosim.codec.service import Codec
 

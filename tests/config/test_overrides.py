@@ -26,7 +26,7 @@ edge:
 
 
 @pytest.fixture()
-def COMPARE(tmp_path):  # noqa: N802 - a scenario whose groups share one anchored workload
+def COMPARE(tmp_path):
     path = tmp_path / "shared.yaml"
     path.write_text(SHARED)
     return path

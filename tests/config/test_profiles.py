@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cosim.errors import ProfileError
 from cosim.config.profiles import (
     BatteryProfile,
     BoardProfile,
@@ -22,6 +21,7 @@ from cosim.config.profiles import (
     load_radio,
     lora_airtime_s,
 )
+from cosim.errors import ProfileError
 
 REQUIRED = {
     "board": ["stm32f401", "stm32f411", "stm32f746", "stm32h743", "stm32h7a3", "stm32l476", "stm32l4r5",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cosim.cli import main
-from cosim.errors import ScenarioError
 from cosim.config.scenario import load_scenario
+from cosim.errors import ScenarioError
 
 GOOD = """\
 name: s

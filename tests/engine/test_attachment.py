@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from cosim.errors import ScenarioError
 from cosim.config.scenario import validate_scenario
 from cosim.engine.placement import _attachments
+from cosim.errors import ScenarioError
 
 
 def scenario(server="nearest", placement=None) -> dict:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from cosim.net.frames import fragment
 from cosim.config.profiles import load_board, load_edge, load_radio
+from cosim.net.frames import fragment
 
 torch.set_num_threads(1)
 

@@ -28,8 +28,8 @@ from cosim.errors import CheckpointError, CosimError, DataError, ProfileError
 
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 PROFILES = ROOT / "cosim" / "hw_profiles"
-FUZZ = dict(deadline=None, database=None, derandomize=True,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = {"deadline": None, "database": None, "derandomize": True,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}
 NUMBERS = st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True),
                     st.sampled_from([1e30, 1e8, 1e300, 2**31, 2**15, 0, -0.0, 1e-300, "1e9", None, True, [], {}]))
 
@@ -114,7 +114,7 @@ def test_builtins_carry_the_settings_hash():
 
 
 def test_diverged_training_is_not_saved(tmp_path, monkeypatch):
-    import cosim.codec.train as train
+    from cosim.codec import train
     from cosim.codec.model import CodecConfig, SplitModel
 
     def diverged(cfg, progress=None, backbone_state=None):
@@ -276,7 +276,7 @@ TRAIN_OPTS = st.lists(st.sampled_from([
 @settings(max_examples=40, **FUZZ)
 @given(opts=TRAIN_OPTS)
 def test_fuzz_train_options_refused_before_training(tmp_path, opts):
-    import cosim.codec.train as train
+    from cosim.codec import train
 
     calls = []
     original = train.train_codec

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-
 from cosim.config.scenario import validate_scenario
 from cosim.engine.world import World
 

@@ -8,9 +8,9 @@ import torch
 from strategy_fixtures import group, scenario, world
 
 from cosim.config.scenario import DeviceGroup
-from cosim.strategies.evaluator import dequantise_ber, quantise_ber
 from cosim.strategies.adaptive import ADAPTIVE_BERS, AdaptivePolicy, accuracy_table
 from cosim.strategies.base import get_strategy
+from cosim.strategies.evaluator import dequantise_ber, quantise_ber
 
 torch.set_num_threads(1)
 VARIANTS = ("builtin:digits-b1", "builtin:digits-b2", "builtin:digits", "builtin:digits-b4")

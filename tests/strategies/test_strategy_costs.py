@@ -13,10 +13,10 @@ from strategy_fixtures import group, scenario, within, world
 
 from cosim.codec import costs
 from cosim.codec.checkpoint import load_codec
-from cosim.inference import DELIVERED, LOST_RETRIES, Inference
-from cosim.net.frames import fragment
 from cosim.config.profiles import load_board, load_radio
 from cosim.config.scenario import DeviceGroup
+from cosim.inference import DELIVERED, LOST_RETRIES, Inference
+from cosim.net.frames import fragment
 from cosim.strategies.base import get_strategy
 from cosim.strategies.imaging import MAX_SIZE_PLANS, bucket_sizes, pixels_uint8
 

@@ -10,9 +10,9 @@ import yaml
 from strategy_fixtures import group, scenario, world
 
 from cosim.cli import main
-from cosim.errors import ScenarioError
 from cosim.config.profiles import load_board
 from cosim.config.scenario import load_scenario, validate_scenario
+from cosim.errors import ScenarioError
 
 torch.set_num_threads(1)
 

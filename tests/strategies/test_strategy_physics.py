@@ -10,10 +10,10 @@ import torch
 from strategy_fixtures import group, scenario, world
 
 from cosim.channel.errors import apply_errors, error_positions
-from cosim.inference import Inference
-from cosim.net.frames import fragment
 from cosim.config.profiles import load_radio
 from cosim.config.scenario import DeviceGroup
+from cosim.inference import Inference
+from cosim.net.frames import fragment
 from cosim.strategies.base import get_strategy
 
 torch.set_num_threads(1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sweep_fixtures import FakeSimulate, write_base, write_sweep
 
-from cosim.sweep.execute import load_sweep, run_sweep
 from cosim.plots.sweep import _series_label, pareto_front, series_columns, short
+from cosim.sweep.execute import load_sweep, run_sweep
 from cosim.sweep.table import param_columns, points
 
 

@@ -11,7 +11,7 @@ from sweep_fixtures import FakeSimulate, write_base, write_sweep
 
 from cosim.config.profiles import resolve
 from cosim.errors import ScenarioError
-from cosim.sweep.execute import load_sweep, run_key, run_sweep
+from cosim.sweep.execute import load_sweep, run_sweep
 
 
 def _sweep(tmp_path: Path) -> Path:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sweep_fixtures import write_base, write_sweep
 
-from cosim.errors import ScenarioError
 from cosim.config.scenario import load_scenario
-from cosim.sweep.execute import load_sweep, override_text, replication_seed, run_key
 from cosim.config.yamlio import parse_override
+from cosim.errors import ScenarioError
+from cosim.sweep.execute import load_sweep, override_text, replication_seed, run_key
 
 GRID = """
 base: base.yaml

@@ -10,13 +10,15 @@ is its ACK (booked as the ACK), so only the event's first central packet is adde
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cosim.errors import ProfileError
 from cosim.net.protocols.base import Protocol, ProtocolCosts, register
 
 
 @register("ble")
 class BleConnection(Protocol):
-    FIELDS = {
+    FIELDS: ClassVar[dict] = {
         "conn_interval_ms": "ms",
         "peripheral_latency": "events",
         "supervision_timeout_ms": "ms",

@@ -7,12 +7,14 @@ the received case is the profile's turnaround + ACK airtime (booked as the ACK).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cosim.net.protocols.base import Protocol, ProtocolCosts, register
 
 
 @register("ieee802154")
 class Ieee802154Csma(Protocol):
-    FIELDS = {
+    FIELDS: ClassVar[dict] = {
         "symbol_us": "µs",
         "cca_symbols": "symbols",
         "ack_wait_symbols": "symbols",

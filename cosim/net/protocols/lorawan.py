@@ -7,12 +7,14 @@ confirmed one receives its ACK in RX1 (booked as the ACK) and opens RX2 only whe
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cosim.net.protocols.base import Protocol, ProtocolCosts, register
 
 
 @register("lora")
 class LoRaWanClassA(Protocol):
-    FIELDS = {
+    FIELDS: ClassVar[dict] = {
         "rx_window_symbols": "symbols",
         "rx2_sf": "",
     }

@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from types import MappingProxyType
+from typing import ClassVar
 
 from cosim.net.protocols.base import Protocol, ProtocolCosts, register
 
 
 @register("nbiot")
 class NbIotRrc(Protocol):
-    FIELDS = {
+    FIELDS: ClassVar[dict] = {
         "nprach_ms": "ms",
         "ra_response_ms": "ms",
         "rrc_setup_ms": "ms",

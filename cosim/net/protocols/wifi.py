@@ -8,6 +8,8 @@ inference (`association_ms` at RX current, phase `setup`, delaying the first fra
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from cosim.net.protocols.base import Protocol, ProtocolCosts, register
 
 TU_S = 1024e-6  # IEEE 802.11 time unit, s
@@ -15,7 +17,7 @@ TU_S = 1024e-6  # IEEE 802.11 time unit, s
 
 @register("wifi")
 class WifiPowerSave(Protocol):
-    FIELDS = {
+    FIELDS: ClassVar[dict] = {
         "stay_associated": "",
         "beacon_interval_tu": "TU",
         "dtim_period": "beacons",
