@@ -10,9 +10,11 @@ LOST_QUEUE = 3  # the edge queue was full
 LOST_RETRIES = 4  # a bit-exact strategy gave up after its retry limit
 LOST_ACCESS = 5  # carrier sense never found the medium free
 LOST_PAYLOAD = 6  # receiver policy `drop` without ARQ: a frame's payload failed its CRC
+LOST_DRAIN = 7  # still unfinished (on a device, on the air or at the edge) when `drain_limit_s` ended the run
 LOST_REASONS = {
     DELIVERED: "delivered", LOST_HEADER: "header", LOST_COLLISION: "collision",
     LOST_QUEUE: "queue", LOST_RETRIES: "retries", LOST_ACCESS: "access", LOST_PAYLOAD: "payload",
+    LOST_DRAIN: "drain",
 }
 
 

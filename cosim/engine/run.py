@@ -111,14 +111,14 @@ def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[Se
 
 
 def _drain_report(scenario: Scenario, world: World) -> dict:
-    """Whether the drain after duration_s hit `drain_limit_s`, and how many sensed inferences were then
-    still unfinished (not in packets.parquet: queued on a device or edge server, or on the air)."""
-    sensed = sum(d.inferences for d in world.devices)
-    unfinished = sensed - world.recorder.count
+    """Whether the drain after duration_s hit `drain_limit_s`, and how many inferences were then still
+    unfinished (queued on a device or edge server, on the air, or not yet sensed by a busy device): each
+    is a lost row in packets.parquet, reason `drain`."""
+    unfinished = world.drain_unfinished
     reached = world.drain_limit_reached
     if reached:
-        log.warning("run %s: stopped %g s after sensing ended (drain_limit_s) with %d inferences unfinished",
-                    scenario.name, scenario.drain_limit_s, unfinished)
+        log.warning("run %s: stopped %g s after sensing ended (drain_limit_s) with %d inferences unfinished "
+                    "(lost, reason drain)", scenario.name, scenario.drain_limit_s, unfinished)
     return {"limit_s": scenario.drain_limit_s, "limit_reached": bool(reached), "unfinished": int(unfinished)}
 
 

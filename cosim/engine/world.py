@@ -18,7 +18,7 @@ from cosim.engine.lora_links import device_radio, gateway_links, noise_dbm
 from cosim.engine.ordering import InOrder
 from cosim.engine.placement import _arrivals, _attachments
 from cosim.errors import ScenarioError
-from cosim.inference import Inference
+from cosim.inference import LOST_DRAIN, Inference
 from cosim.net.frames import fragment
 from cosim.net.medium import MediumContext, build_medium
 from cosim.net.medium.lora import load_rule
@@ -74,6 +74,7 @@ class World:
         self.media = {}
         self.stop_s = scenario.duration_s
         self.drain_limit_reached = False
+        self.drain_unfinished = 0  # inferences the drain limit cut (recorded as lost, reason `drain`)
         self._edge_macs: list[float] = []  # per group: MACs the edge runs per inference
         self._attached = [_attachments(scenario, g, numpy_stream(scenario.seed, "placement", g.name))
                           for g in scenario.devices]
@@ -275,7 +276,18 @@ class World:
             self.drain_limit_reached = peek() != float("inf")
             for evaluator in self.evaluators.values():
                 evaluator.flush()
+            if self.drain_limit_reached:
+                self._record_unfinished()
         self.recorder.close()
+
+    def _record_unfinished(self) -> None:
+        """The drain limit ended the run: every inference not yet finished becomes a lost row (`drain`),
+        device by device (on its way, its backlog, sensing times still due), then server by server."""
+        for holder in (*self.devices, *self._queues):
+            for inf in holder.unfinished():
+                inf.lost = LOST_DRAIN
+                self.in_order.lost(inf)
+                self.drain_unfinished += 1
 
     def events(self) -> int:
         """Events the SimPy environment processed (its internal event counter)."""

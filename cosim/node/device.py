@@ -9,9 +9,10 @@ same ARQ loop (`cosim.net.arq.send`); the medium decides access and reception.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import simpy
@@ -118,9 +119,10 @@ class Device:
         self.busy_until = 0.0
         self.dc_next = 0.0
         self.backlog: deque[Inference] = deque()
+        self.sending: Inference | None = None  # the inference on its way (sent, or its arrival scheduled)
         self.wake: simpy.Event | None = None
         self.inferences = 0
-        self.next_sense = 0.0  # closed form: sensing time of the next inference, s
+        self.next_sense = math.inf  # closed form: sensing time of the next inference, s
 
     def start(self) -> None:
         """Sense the first sample (and, on shared media, start the sender process)."""
@@ -180,10 +182,12 @@ class Device:
         if inf.frames:
             self.pending_report = (t_arrive, inf.ber_est)
         delay = t_arrive - self.env.now
+        self.sending = inf
         self.env.timeout(max(delay, 0.0), value=inf).callbacks.append(self._on_sent)
 
     def _on_sent(self, event: simpy.Event) -> None:
         inf = event.value
+        self.sending = None
         inf.t_arrive = self.env.now
         (self.lose if inf.lost else self.deliver)(inf)
         if self.next_sense < self.stop_s:
@@ -279,7 +283,7 @@ class Device:
                 self.wake = env.event()
                 yield self.wake
                 self.wake = None
-            inf = self.backlog.popleft()
+            inf = self.sending = self.backlog.popleft()
             self.plan = self.plans[inf.codec_variant]
             wait = inf.t_tx_start - env.now
             if wait > 0:
@@ -290,4 +294,21 @@ class Device:
             if inf.frames:
                 self.ber_report = inf.ber_est
             self.busy_until = env.now
+            self.sending = None
             (self.lose if inf.lost else self.deliver)(inf)
+
+    def unfinished(self) -> Iterator[Inference]:
+        """The inferences this device has not handed on, when the run stops before they are: the one on
+        its way, the sensed backlog and (closed form, where sensing is worked out lazily) every sensing
+        time still before `stop_s`, in sensing order."""
+        if self.sending is not None:
+            if not self.medium.closed_form:  # cut mid-send: its means are not yet taken
+                self._finish_estimate(self.sending)
+            yield self.sending
+            self.sending = None
+        while self.backlog:
+            yield self.backlog.popleft()
+        while self.next_sense < self.stop_s:
+            t_sense = self.next_sense
+            self.next_sense = self.next_arrival(t_sense)
+            yield self._sense(t_sense)

@@ -6,7 +6,7 @@ each at most, so queueing stays cheap at fleet scale.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import simpy
 
@@ -44,6 +44,7 @@ class EdgeQueue:
         self.dropped = dropped
         self.queue: Discipline = Fifo() if discipline is None else discipline
         self.timer_armed = False
+        self.in_service: dict[int, list[Inference]] = {}  # batches being served, in start order
         self.busy_s = 0.0
         self.batches = 0
         self.served = 0
@@ -74,6 +75,7 @@ class EdgeQueue:
             self.idle -= 1
             self.busy_s += service_s
             self.batches += 1
+            self.in_service[id(batch)] = batch
             ev = self.env.timeout(service_s, value=batch)
             ev.callbacks.append(self._on_batch_done)
 
@@ -85,8 +87,16 @@ class EdgeQueue:
         now = self.env.now
         self.idle += 1
         batch = event.value
+        del self.in_service[id(batch)]
         self.served += len(batch)
         for inf in batch:
             inf.t_done = now
             self.done(inf)
         self._dispatch()
+
+    def unfinished(self) -> Iterator[Inference]:
+        """The inferences not yet served when the run stops: those in service (batch by batch, in start
+        order), then those waiting (in arrival order)."""
+        for batch in self.in_service.values():
+            yield from batch
+        yield from self.queue.waiting()

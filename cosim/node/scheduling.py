@@ -55,6 +55,10 @@ class Discipline:
             arrivals.popleft()
         return arrivals[0].t_arrive
 
+    def waiting(self) -> list[Inference]:
+        """The inferences still waiting, in arrival order (the run's drain limit lists them)."""
+        return [inf for inf in self._arrivals if inf.t_service < 0.0]
+
     def _do_put(self, inf: Inference) -> None:
         raise NotImplementedError
 
@@ -103,6 +107,9 @@ class Fifo(Discipline):
 
     def oldest_arrival_s(self) -> float:
         return self._queue[0].t_arrive
+
+    def waiting(self) -> list[Inference]:
+        return list(self._queue)
 
 
 class DisciplineConfig(BaseModel):
