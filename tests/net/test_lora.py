@@ -146,3 +146,29 @@ def test_a_frame_heard_by_two_gateways_is_received_once_by_the_nearest():
     attach(gws, 0, 7, [10.0, 12.0], distances=[800.0, 300.0])
     assert send(gws, [(0, 0.0, 0.05)]) == [1]
     assert gws[0].frames == 1 and gws[1].frames == 1
+
+
+def test_airtime_stats_hand_worked_with_a_warmup_cut():
+    """One SF, no capture: A [0, 1) and B [0.5, 1.5) overlap (both lost), C [3, 4) is alone. Counting
+    from 0: 3 frames, 2 collided, busy 1.5 + 1 = 2.5 s. Counting from 0.2 (A is before the cut): B and
+    C, 1 collided, busy (1.5 - 1.0) + 1 = 1.5 s (the part of B under A is the warm-up's)."""
+    for count_from_s, expected in ((0.0, (3, 2, 2.5)), (0.2, (2, 1, 1.5))):
+        _, gws = network(capture=False)
+        gws[0].count_from_s = count_from_s
+        for d in range(3):
+            attach(gws, d, 7, [10.0])
+        assert send(gws, [(0, 0.0, 1.0), (1, 0.5, 1.0), (2, 3.0, 1.0)]) == [None, None, 0]
+        frames, collided, busy_s = gws[0].airtime_stats()
+        assert (frames, collided) == expected[:2] and busy_s == pytest.approx(expected[2])
+        assert gws[0].collisions == 2  # the medium's own count is not cut
+
+
+def test_airtime_stats_per_gateway_count_only_frames_heard_there():
+    """Gateway 1 does not hear device 1 (SNR below SF7's limit): it counts one frame, not collided;
+    gateway 0 hears both overlapping equal-power frames and loses both."""
+    _, gws = network(n_gateways=2, capture=False)
+    attach(gws, 0, 7, [10.0, 10.0])
+    attach(gws, 1, 7, [10.0, -30.0])
+    assert send(gws, [(0, 0.0, 1.0), (1, 0.25, 1.0)]) == [1, None]
+    assert gws[0].airtime_stats() == (2, 2, pytest.approx(1.25))
+    assert gws[1].airtime_stats() == (1, 0, pytest.approx(1.0))

@@ -25,6 +25,7 @@ when none decoded it), while the edge server of the first receiving gateway serv
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,28 +151,29 @@ class LoraAir:
         on_air.append(frame)
         self.on_air = on_air
         for g in power:
-            self.gateways[g].frames += 1
+            self.gateways[g].heard(t_s, frame.end_s)
         return frame
 
     def interact(self, new: Frame, old: Frame, g: int) -> None:
         """Decide, at gateway `g`, what the overlap of `new` (starting now) and `old` destroys."""
         rule = self.rule
         p_new, p_old = new.power[g], old.power[g]
+        lose = self.gateways[g].lose
         if new.sf == old.sf:
             if not rule.capture:
-                new.alive.discard(g)
-                old.alive.discard(g)
+                lose(new)
+                lose(old)
             elif old.end_s > new.critical_s:  # LoRaSim timingCollision: the old frame hits the lock
                 new_lost, old_lost = capture_losses(p_new - p_old, rule.capture_db)
                 if new_lost:
-                    new.alive.discard(g)
+                    lose(new)
                 if old_lost:
-                    old.alive.discard(g)
+                    lose(old)
         elif rule.rejection_db is not None:
             if p_new - p_old < rule.rejection_db[new.sf][old.sf]:
-                new.alive.discard(g)
+                lose(new)
             if p_old - p_new < rule.rejection_db[old.sf][new.sf]:
-                old.alive.discard(g)
+                lose(old)
 
     def end(self, frame: Frame) -> int | None:
         """The gateway that received `frame` first (the nearest decoding one); None if interference
@@ -196,7 +198,34 @@ class LoraGateway(Medium):
         self.server = server
         self.frames = 0
         self.collisions = 0  # frames heard here but destroyed here by another frame
+        # airtime statistics of the frames heard here that start at or after `count_from_s` (the
+        # summary's warm-up cut), as ALOHA and CSMA keep them
+        self.count_from_s = 0.0
+        self.counted_frames = 0
+        self.counted_collided = 0  # counted frames destroyed here by interference
+        self.busy_s = 0.0  # time at least one counted frame heard here was on the air, s
+        self.busy_until = -math.inf  # end of the last frame heard here, s
         air.gateways[server] = self
+
+    def heard(self, t_s: float, end_s: float) -> None:
+        """A frame heard here (above its SF's demodulator limit) is on the air from `t_s` to `end_s`."""
+        self.frames += 1
+        if t_s >= self.count_from_s:
+            self.counted_frames += 1
+            self.busy_s += max(0.0, end_s - max(t_s, self.busy_until))
+        self.busy_until = max(self.busy_until, end_s)
+
+    def lose(self, frame: Frame) -> None:
+        """Interference destroys `frame` here (counted once, when it first happens)."""
+        if self.server in frame.alive:
+            frame.alive.discard(self.server)
+            if frame.start_s >= self.count_from_s:
+                self.counted_collided += 1
+
+    def airtime_stats(self) -> tuple[int, int, float]:
+        """(counted frames heard here, of which interference destroyed here, time a counted frame heard
+        here was on the air in s): the server's `frames_on_air`, `collided_frames`, airtime utilisation."""
+        return self.counted_frames, self.counted_collided, self.busy_s
 
     @classmethod
     def build(cls, config, ctx) -> LoraGateway:
