@@ -6,8 +6,10 @@ serialisation (summary.json, sweep tables), `RunSummary.from_dict` reads it back
 
 Definitions (window W = duration_s - warmup_s; records sensed before `warmup_s` are left out, and so
 are frames sent before it in the medium statistics):
-- delivery_ratio = delivered / inferences; lost_ratio = 1 - delivery_ratio; late_ratio = delivered
-  after the deadline / inferences; deadline_miss_ratio = lost_ratio + late_ratio.
+- delivery_ratio = delivered / inferences; lost_ratio = 1 - delivery_ratio; lost_share.<reason> = lost
+  for that reason / inferences (they sum to lost_ratio; `drain`: unfinished when `drain_limit_s` ended
+  the run); late_ratio = delivered after the deadline / inferences; deadline_miss_ratio = lost_ratio +
+  late_ratio.
 - mean_ber: channel BER over every frame attempt (lost inferences too); delivered_mean_ber: mean of
   the delivered records' BER.
 - accuracy = correct on time / inferences; delivered_accuracy = correct / delivered.
@@ -17,11 +19,13 @@ are frames sent before it in the medium statistics):
 - offered_load_erlang = airtime of every frame attempt / W (G of ALOHA theory; on a dedicated
   medium the sum over its links).
 - airtime_utilisation (per server) = time the medium carried a frame / W (dedicated: per link,
-  averaged); collision_rate = collided frames / frames on shared media (ALOHA, CSMA), else null.
+  averaged); collision_rate = collided frames / frames on shared media, else null: on ALOHA and CSMA
+  frames that overlapped another, on LoRa frames heard at a gateway that interference destroyed there
+  (capture and inter-SF rejection applied; one SF without capture: the same as ALOHA's).
 - duty_cycle_occupancy: per device airtime / (duty cycle x W), mean and max over devices.
 - jain_fairness_accuracy = (sum x)^2 / (n sum x^2) over devices' accuracies x (devices with inferences).
 - device_energy_mj_per_correct_inference = device energy (active + sleep) / correct on-time inferences.
-- wilson95: Wilson score 95 % interval of every proportion above.
+- wilson95: Wilson score 95 % interval of every proportion above (`lost_share.<reason>` for each reason).
 """
 
 from __future__ import annotations
@@ -135,6 +139,7 @@ class Metrics:
     delivered_mean_ber: float | None = None
     delivery_ratio: float | None = None
     lost_ratio: float | None = None
+    lost_share: dict[str, float | None] = field(default_factory=dict)  # lost / inferences, by reason
     late_ratio: float | None = None
     goodput: Goodput = field(default_factory=Goodput)
     offered_load_erlang: float | None = None
@@ -289,7 +294,10 @@ def wilson(successes: int, n: int, z: float = Z95) -> Interval:
     centre = p + z2 / (2 * n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
     denom = 1 + z2 / n
-    return Interval(max(0.0, (centre - half) / denom), min(1.0, (centre + half) / denom))
+    # the bounds at 0 of n and n of n are exactly 0 and 1 (the formula leaves rounding residue there)
+    low = 0.0 if successes == 0 else max(0.0, (centre - half) / denom)
+    high = 1.0 if successes == n else min(1.0, (centre + half) / denom)
+    return Interval(low, high)
 
 
 def jain(x: np.ndarray) -> float | None:
@@ -417,9 +425,11 @@ def _metrics(t: _Tally, pop: Population, window_s: float, lat_ms: np.ndarray, de
     }
     if collisions is not None:
         proportions["collision_rate"] = (collisions[1], collisions[0])
+    reasons = {LOST_REASONS[k]: t.lost[k] for k in LOST_REASONS if k}
+    proportions.update({f"lost_share.{r}": (k, n) for r, k in reasons.items()})
     return cls(
         devices=devices, inferences=n, delivered=n_del,
-        lost={LOST_REASONS[k]: t.lost[k] for k in LOST_REASONS if k},
+        lost=reasons,
         accuracy=ratio(t.correct_on_time, n), delivered_accuracy=ratio(t.correct, n_del),
         latency_ms=Latency(float(lat_ms.mean()) if len(lat_ms) else None, p50, p95, p99, "delivered", len(lat_ms)),
         deadline_miss_ratio=float(1.0 - t.on_time / n) if n else None,
@@ -431,7 +441,8 @@ def _metrics(t: _Tally, pop: Population, window_s: float, lat_ms: np.ndarray, de
         bits_on_air_per_inference=per(sums["bits_on_air"]), frames_per_inference=per(sums["tx_attempts"]),
         mean_ber=float(t.attempt_ber_sum / sums["tx_attempts"]) if sums["tx_attempts"] else None,
         delivered_mean_ber=float(t.ber_sum / n_del) if n_del else None,
-        delivery_ratio=ratio(n_del, n), lost_ratio=ratio(n - n_del, n), late_ratio=ratio(late, n),
+        delivery_ratio=ratio(n_del, n), lost_ratio=ratio(n - n_del, n),
+        lost_share={r: ratio(k, n) for r, k in reasons.items()}, late_ratio=ratio(late, n),
         goodput=Goodput(t.correct_on_time / window_s, t.app_bits / window_s) if window_s > 0 else Goodput(),
         offered_load_erlang=float(sums["airtime_s"] / window_s) if window_s > 0 else None,
         collision_rate=ratio(collisions[1], collisions[0]) if collisions is not None else None,

@@ -41,7 +41,8 @@ def test_pandas_dtypes_are_the_documented_ones_and_no_sentinels(packets):
     assert list(df["strategy"]) == ["semanticnn"] * 4 + ["raw"] * 2
     assert list(df["server"]) == ["s0"] * 4 + ["s1"] * 2  # from the devices' places
     assert list(df["lost"]) == ["delivered"] * 3 + ["header", "delivered", "collision"]
-    assert set(df["lost"].cat.categories) == {"delivered", "header", "collision", "queue", "retries", "access", "payload"}
+    assert set(df["lost"].cat.categories) == {"delivered", "header", "collision", "queue", "retries", "access",
+                                              "payload", "drain"}
     assert df["variant"].isna().all()  # no compare: variants
     lat = [r[6] for r in ROWS]
     assert df["latency_s"].tolist()[:3] == pytest.approx(lat[:3]) and df["latency_s"].isna().tolist() == [

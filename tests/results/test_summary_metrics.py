@@ -31,7 +31,8 @@ def test_overall_metrics_by_hand(scopes):
     assert m.lost_ratio == pytest.approx(2 / 6) and m.late_ratio == pytest.approx(1 / 6)
     assert m.deadline_miss_ratio == pytest.approx(3 / 6)
     assert m.accuracy == pytest.approx(2 / 6) and m.delivered_accuracy == pytest.approx(3 / 4)
-    assert m.lost == {"header": 1, "collision": 1, "queue": 0, "retries": 0, "access": 0, "payload": 0}
+    assert m.lost == {"header": 1, "collision": 1, "queue": 0, "retries": 0, "access": 0, "payload": 0,
+                      "drain": 0}
     # latency of the four delivered inferences only: 20, 50, 80, 300 ms
     assert m.latency_ms.over == "delivered" and m.latency_ms.count == 4
     assert m.latency_ms.p50 == pytest.approx(65.0) and m.latency_ms.mean == pytest.approx(112.5)
@@ -52,6 +53,23 @@ def test_overall_metrics_by_hand(scopes):
                          "lost_ratio": (2, 6), "late_ratio": (1, 6), "deadline_miss_ratio": (3, 6),
                          "collision_rate": (1, 2)}.items():
         assert m.wilson95[name] == wilson(k, n), name
+
+
+def test_lost_shares_and_their_wilson_intervals_by_hand(scopes):
+    """1 of 6 lost to a header error: share 1/6, Wilson 95 % interval [0.0301, 0.5635] (p = 1/6, n = 6,
+    z = 1.96: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n) = (0.4868 ± 0.4375) / 1.6402)."""
+    m = scopes.overall
+    assert m.lost_share["header"] == pytest.approx(1 / 6) and m.lost_share["collision"] == pytest.approx(1 / 6)
+    assert m.lost_share["drain"] == 0.0 and sum(m.lost_share.values()) == pytest.approx(m.lost_ratio)
+    ci = m.wilson95["lost_share.header"]
+    assert ci.low == pytest.approx(0.0301, abs=1e-4) and ci.high == pytest.approx(0.5635, abs=1e-4)
+    zero = m.wilson95["lost_share.queue"]  # 0 of 6: [0, z²/(n + z²)] = [0, 3.8415 / 9.8415]
+    assert zero.low == 0.0 and zero.high == pytest.approx(0.3903, abs=1e-4)
+    b = scopes.groups["b"]  # group b: 1 of 2 lost to a collision, none to a header error
+    assert b.lost_share == {"header": 0.0, "collision": 0.5, "queue": 0.0, "retries": 0.0, "access": 0.0,
+                            "payload": 0.0, "drain": 0.0}
+    assert b.wilson95["lost_share.collision"] == wilson(1, 2)
+    assert RunSummary(scenario="x", seed=0, overall=m, groups={}).flat()["wilson95.lost_share.header.low"] == ci.low
 
 
 def test_group_and_server_metrics_by_hand(scopes):
