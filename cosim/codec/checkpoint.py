@@ -119,8 +119,11 @@ def resolve(spec: str | Path) -> Path:
         name = text[len("builtin:"):]
         path = BUILTIN_DIR / f"{name}.pt"
         if not name or "/" in name or not path.is_file():
-            raise CheckpointError(f"{text}: no such built-in codec; available: "
-                                  f"{', '.join('builtin:' + n for n in list_builtin()) or 'none'}")
+            from cosim.suggest import did_you_mean
+
+            known = ["builtin:" + n for n in list_builtin()]
+            raise CheckpointError(f"{text}: no such built-in codec{did_you_mean(text, known)} (available: "
+                                  f"{', '.join(known) or 'none'})")
         return path
     path = Path(text).expanduser()
     if not path.is_file():

@@ -447,6 +447,13 @@ def validate_scenario(data: object, source: str, lines: dict | None = None) -> S
         raise ScenarioError("; ".join(_describe(err, source, lines or {}) for err in exc.errors())) from None
 
 
+# pydantic errors of a name outside a closed set -> (the name given, the allowed names as quoted text)
+_NAME_CHOICES = {
+    "union_tag_invalid": lambda err: (err["ctx"]["tag"], err["ctx"]["expected_tags"]),
+    "literal_error": lambda err: (err["input"], err["ctx"]["expected"]),
+}
+
+
 def _describe(err: dict, source: str, lines: dict) -> str:
     """One validation error as `file:line: field: message` (an unknown key with a "did you mean")."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
@@ -457,6 +464,9 @@ def _describe(err: dict, source: str, lines: dict) -> str:
         msg = msg[named.end():]
     if err["type"] == "extra_forbidden" and loc:
         msg += did_you_mean(loc[-1], _fields_at(loc[:-1]))
+    elif err["type"] in _NAME_CHOICES:  # a mistyped `kind` (medium, channel, workload, ...) or named option
+        word, choices = _NAME_CHOICES[err["type"]](err)
+        msg += did_you_mean(word, re.findall(r"'([^']*)'", choices))
     field = _format_loc(loc) or "(top level)"
     line = line_for(lines, loc)
     where = f"{source}:{line}" if line else source

@@ -84,6 +84,36 @@ def test_did_you_mean_for_names(capsys, argv, hint):
     assert hint in capsys.readouterr().err
 
 
+LORA_FARM = QUICKSTART.parent / "lora-farm.yaml"
+
+
+@pytest.mark.parametrize("scenario, override, hint", [
+    (QUICKSTART, "devices.0.strategy=semanticn", "did you mean 'semanticnn'?"),
+    (QUICKSTART, "devices.0.board=stm32l47", "did you mean 'stm32l476'?"),
+    (QUICKSTART, "devices.0.radio=ble-1n", "did you mean 'ble-1m'?"),
+    (QUICKSTART, "devices.0.battery=cr203", "did you mean 'cr2032'?"),
+    (QUICKSTART, "edge.0.profile=rpi6", "did you mean 'rpi5'?"),
+    (QUICKSTART, "edge.0.medium.kind=alohaa", "did you mean 'aloha'?"),
+    (QUICKSTART, "edge.0.channel.kind=gilbert-eliott", "did you mean 'gilbert-elliott'?"),
+    (QUICKSTART, "edge.0.discipline.kind=fifoo", "did you mean 'fifo'?"),
+    (QUICKSTART, "devices.0.workload.kind=periodc", "did you mean 'periodic'?"),
+    (QUICKSTART, "devices.0.placement.kind=unifrm", "did you mean 'uniform'?"),
+    (QUICKSTART, "ber_estimate.kind=pilott", "did you mean 'pilot'?"),
+    (QUICKSTART, "devices.0.receiver_policy=dorp", "did you mean 'drop'?"),
+    (QUICKSTART, "task=clasification", "did you mean 'classification'?"),
+    (QUICKSTART, "dataset=digitz", "did you mean 'digits'?"),
+    (QUICKSTART, "codec=builtin:digitss", "did you mean 'builtin:digits'?"),
+    (LORA_FARM, "edge.0.medium.sf_rejection=croc", "did you mean 'croce'?"),
+    (LORA_FARM, "edge.0.channel.fading=rayleig", "did you mean 'rayleigh'?"),
+])
+def test_did_you_mean_for_every_registry_name_in_a_scenario(capsys, scenario, override, hint):
+    """A mistyped name of a strategy, profile, medium / channel / workload / placement / discipline /
+    estimate kind, option value, data set or built-in codec: one line, exit 2, the closest name."""
+    assert main(["validate", str(scenario), "--set", override]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and hint in err, err
+
+
 def test_sweep_accepts_set(tmp_path, capsys):
     sweep = tmp_path / "s.yaml"
     sweep.write_text(f"base: {QUICKSTART}\ngrid:\n  devices.0.count: [2, 3]\n")
