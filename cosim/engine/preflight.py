@@ -61,6 +61,60 @@ def _check_one(scenario: Scenario) -> None:
             world.recorder.close()
 
 
+def scenario_loads(scenario: Scenario) -> list[tuple[list, list]]:
+    """Per World the run builds (each `compare:` variant): what its groups ask of devices and servers
+    (`cosim.engine.budget.GroupLoad`, `ServerLoad`), read from a World with a few devices per group."""
+    from cosim.engine.world import World
+
+    out = []
+    for _, variant in scenario.variants():
+        few = [g.model_copy(update={"count": min(g.count, CHECK_DEVICES)}) for g in variant.devices]
+        try:
+            with tempfile.TemporaryDirectory(prefix="cosim-check-") as tmp:
+                world = World(variant.model_copy(update={"devices": few}), Path(tmp))
+                world.recorder.close()
+        except CosimError:  # the run (or `check_scenario`) reports it, with its place in the file
+            continue
+        out.append(_loads(variant, world))
+    return out
+
+
+def _loads(scenario: Scenario, world) -> tuple[list, list]:
+    """The GroupLoads and ServerLoads of `scenario`, timed with the plans of `world` (few devices)."""
+    from cosim.engine.budget import GroupLoad, ServerLoad
+
+    names = [s.name for s in scenario.edge]
+    candidates = [tuple(names.index(s.name) for s in scenario.servers_of(g)) for g in scenario.devices]
+    attached = [0.0] * len(names)  # devices per server in the full fleet (shared evenly)
+    for g, ks in zip(scenario.devices, candidates):
+        for k in ks:
+            attached[k] += g.count / len(ks)
+    groups = []
+    for gi, g in enumerate(scenario.devices):
+        w = g.workload
+        rate_hz = w.rate_hz if w.kind == "poisson" else 1.0 / w.period_s
+        device_s = max((_device_s(plan, d.medium, attached[d.server]) for d in world.devices if d.group == gi
+                        for plan in d.plans), default=0.0)
+        groups.append(GroupLoad(g.count, rate_hz, candidates[gi], device_s, max(world._edge_macs[gi])))
+    servers = []
+    for s in scenario.edge:
+        profile = world.server_profiles[s.name]
+        servers.append(ServerLoad(s.workers, s.max_batch, s.queue_limit, profile.batch_t0_ms / 1000.0,
+                                  profile.batch_t1_ms / 1000.0 / profile.reference_macs))
+    return groups, servers
+
+
+def _device_s(plan, medium, attached: float) -> float:
+    """Least time a device needs per inference under `plan`: sensing, compute, access and every frame
+    (airtime, ACK window, gap, schedule), or its airtime over the duty cycle, whichever is longer, s."""
+    spacing_s = medium.frame_spacing_s(round(attached))
+    gap_s = medium.gap_after_s(plan)
+    ack_s = plan.ack_window_s if plan.arq else 0.0
+    frames_s = sum(max(air + ack_s + gap_s, spacing_s) for air in plan.frame_airtime_s)
+    busy_s = plan.sense_s + plan.compute_s + plan.access_s + frames_s
+    return max(busy_s, sum(plan.frame_airtime_s) / plan.duty_cycle)
+
+
 @contextmanager
 def located(scenario: Scenario, source: str, lines: dict[Loc, int] | None = None) -> Iterator[None]:
     """Re-raise a CosimError from the body as `source:line: field: message` (same class, one line)."""

@@ -6,6 +6,7 @@ import math
 import pathlib
 
 import numpy as np
+import pytest
 import torch
 
 from cosim.config.profiles import load_edge
@@ -85,3 +86,16 @@ def test_no_drain_rows_when_the_limit_is_not_reached(tmp_path, simulate):
     summary, c = simulate(_scenario(tmp_path, 100.0), tmp_path)
     assert not summary["drain"]["limit_reached"] and summary["drain"]["unfinished"] == 0
     assert summary["lost"]["drain"] == 0 and summary["delivered"] == 10 == len(c["lost"])
+
+
+def test_the_up_front_estimate_agrees_with_the_run(tmp_path):
+    """10 inferences at 1 per 2.5 s: 4 served while sensing, 6 queued; the drain clears them in 15 s
+    (the run: 25 s after the first arrival, a0 in [0, 1), minus the 10 s of sensing)."""
+    from cosim.config.scenario import validate_scenario
+    from cosim.engine.budget import estimate
+    from cosim.engine.preflight import scenario_loads
+
+    sc = validate_scenario(_scenario(tmp_path, 3.0), "test")
+    drain = estimate(sc, scenario_loads(sc)).drain
+    assert drain.drain_s == pytest.approx(15.0, rel=1e-6) and drain.backlog == pytest.approx(6.0, rel=1e-6)
+    assert drain.cut == pytest.approx(6.0 * (1 - 3.0 / 15.0), rel=1e-6)  # the run: 5 or 6 (a0)

@@ -59,6 +59,11 @@ class Medium:
         """Time the radio waits after a frame before it may send the next one, s."""
         return 0.0
 
+    def frame_spacing_s(self, attached: int) -> float:
+        """Least time between the starts of two frames of one sender when `attached` devices share the
+        medium, s (the up-front drain estimate; 0: no schedule)."""
+        return 0.0
+
 
 class ClosedFormMedium(Medium):
     """Base of media whose frame start is a pure function of the ready time: no events per frame."""

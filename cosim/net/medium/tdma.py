@@ -29,6 +29,10 @@ class TdmaSchedule(ClosedFormMedium):
     def start_s(self, t_s: float, sender) -> float:
         return self.slot_start(t_s, sender.slot)
 
+    def frame_spacing_s(self, attached: int) -> float:
+        """One slot per superframe of `attached` slots."""
+        return self.slot_s * max(attached, 1)
+
     def check_frame(self, airtime_s: float) -> str | None:
         """Why a frame of `airtime_s` cannot use this medium (None if it can)."""
         if airtime_s > self.slot_s:
