@@ -33,6 +33,9 @@ class Inference:
         "codec_variant",
         "compute_mj",
         "device",
+        "erased",
+        "erased_frames",
+        "erased_symbols",
         "est_bits",
         "frames",
         "group",
@@ -75,6 +78,11 @@ class Inference:
         self.bit_errors = 0
         self.positions: list[int] | None = None  # payload bit positions flipped, if any
         self.frames = 0
+        # on_frame_loss `erase` only (else -1 / None): frames lost on the air, the payload bit ranges
+        # [start, end) they carried (None: none lost), and the symbols the decoder took as erased
+        self.erased_frames = -1
+        self.erased: list[tuple[int, int]] | None = None
+        self.erased_symbols = -1
         self.tx_attempts = 0
         self.bits_on_air = 0
         self.lost = DELIVERED

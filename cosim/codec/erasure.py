@@ -5,6 +5,8 @@ codebook (2^b evenly spaced centres over [-1, 1] exclude 0) and is the zero base
 the decoder can tell it apart from any received symbol, and a codec trained with erasures
 (`TrainConfig.erasure_frames`) learns to use it. Which symbols a lost byte range erases follows the
 payload's bit order (`quantize.py`): symbol i occupies bits [i*b, (i+1)*b) of the packed payload.
+The engine's receiver option `on_frame_loss: erase` marks the symbols of the frames a payload lost on
+the air (`cosim.net.frames.payload_bit_ranges`) with `erased_symbols_of_bits`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,19 @@ ERASED_VALUE = 0.0
 
 def erased_symbols(num_symbols: int, bits: int, lost_bytes: Sequence[tuple[int, int]]) -> np.ndarray:
     """Bool mask (num_symbols,) of the symbols with at least one bit in a lost byte range [start, end)."""
+    return erased_symbols_of_bits(num_symbols, bits, [(8 * start, 8 * end) for start, end in lost_bytes])
+
+
+def erased_symbols_of_bits(num_symbols: int, bits: int, lost_bits: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Bool mask (num_symbols,) of the symbols with at least one bit in a lost payload bit range [start, end).
+
+    Symbol i occupies bits [i*bits, (i+1)*bits), so a range erases symbols start // bits through
+    (end - 1) // bits: a symbol that straddles a frame boundary is erased if either frame is lost.
+    """
     mask = np.zeros(num_symbols, dtype=bool)
-    first_byte = (np.arange(num_symbols) * bits) // 8
-    last_byte = ((np.arange(num_symbols) + 1) * bits - 1) // 8
-    for start, end in lost_bytes:
+    for start, end in lost_bits:
         if end > start:
-            mask |= (first_byte < end) & (last_byte >= start)
+            mask[start // bits:(end - 1) // bits + 1] = True
     return mask
 
 

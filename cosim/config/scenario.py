@@ -169,6 +169,12 @@ class DeviceGroup(Strict):
         "payload errors reach the decoder) or drop (the payload fails the CRC: discarded, resent with ARQ, "
         "else the inference is lost). Default: the strategy's (semanticnn*, adaptive: deliver; split-int8, "
         "raw, local: drop with ARQ, deliver without)")
+    on_frame_loss: Literal["drop", "erase"] = Field(
+        "drop", description="what the gateway does with an inference one of whose frames is lost for good "
+        "(collision, header error, CRC failure under receiver_policy drop, no free channel, or ARQ giving "
+        "up): drop loses the inference; erase decodes the frames received with the lost frames' symbols "
+        "marked erased (semanticnn*, adaptive; the inference is lost only if every frame is; the record's "
+        "erased_frames and erased_symbols count them). Default drop")
     workload: Workload = Field(default_factory=lambda: PeriodicWorkload(period_s=1.0))
     placement: Placement = Field(default_factory=FixedPlacement)
     server: str | None = Field(None, description="edge server name, or `nearest` (each device attaches to "

@@ -50,6 +50,7 @@ class _Simulated:
     packets: Path
     policies: dict[str, str]  # group name -> receiver policy
     codecs: dict[str, dict]
+    erasure_codecs: dict[str, dict[str, bool]]  # on_frame_loss erase: group -> codec -> trained for erasures
 
 
 Progress = Callable[[str, float, float], None]  # (label, simulated s so far, simulated s in all)
@@ -74,7 +75,7 @@ def _simulate(scenario: Scenario, variant: str | None, workdir: Path, progress: 
         summary = summary.with_task(*metrics)
     codecs = {spec: {"sha256": getattr(c.meta, "sha256", None)} for spec, c in world.services.loaded().items()}
     return _Simulated(variant, scenario, summary, world.group_facts, servers, packets,
-                      dict(world.receiver_policies), codecs)
+                      dict(world.receiver_policies), codecs, dict(world.erasure_codecs))
 
 
 def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[ServerFacts]]:
@@ -197,6 +198,12 @@ def _write_outputs(scenario: Scenario, runs: list[_Simulated], summary: RunSumma
 
     manifest = {**manifest_of(scenario), "codecs": {spec: c for r in runs for spec, c in r.codecs.items()},
                 "receiver_policy": summary.receiver_policy}
+    erasure_codecs: dict[str, dict[str, bool]] = {}
+    for r in runs:
+        for group, codecs in r.erasure_codecs.items():
+            erasure_codecs.setdefault(group, {}).update(codecs)
+    if erasure_codecs:  # only runs with on_frame_loss `erase` (others keep their manifest as it was)
+        manifest["erasure_codecs"] = erasure_codecs
     if runs[0].name is not None:
         manifest["variants"] = {r.name: {"scenario": r.scenario.model_dump(mode="json"),
                                          "receiver_policy": r.policies} for r in runs}

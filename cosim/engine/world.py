@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,8 @@ from cosim.rng import numpy_stream, python_stream
 from cosim.strategies.base import StrategyContext, get_strategy
 from cosim.tasks.base import get_task
 
+log = logging.getLogger(__name__)
+
 
 def receiver_policy(group: DeviceGroup, setup, where: str) -> str:
     """The group's receiver policy for corrupted payloads: its `receiver_policy`, else the strategy's
@@ -41,6 +44,19 @@ def receiver_policy(group: DeviceGroup, setup, where: str) -> str:
         raise ScenarioError(f"{where}.receiver_policy: strategy {group.strategy!r} needs bit-exact payloads "
                             f"(a corrupted JPEG stream cannot be decoded): use drop")
     return policy
+
+
+def frame_loss_policy(group: DeviceGroup, setup, where: str) -> dict[str, bool] | None:
+    """The codecs (spec -> trained for erasures) a group with `on_frame_loss: erase` decodes partial
+    payloads with; None for `drop`. ScenarioError if its strategy cannot decode a partial payload."""
+    if group.on_frame_loss != "erase":
+        return None
+    support = [v.erasure for v in setup.all_variants()]
+    if any(e is None for e in support):
+        raise ScenarioError(f"{where}.on_frame_loss: strategy {group.strategy!r} cannot decode a payload with "
+                            f"frames missing (only SemanticNN symbols can be erased: semanticnn*, adaptive); "
+                            f"use drop")
+    return {e.codec: e.trained for e in support}
 
 
 class World:
@@ -69,6 +85,8 @@ class World:
         self.group_facts: list[GroupFacts] = []
         self.devices: list[Device] = []
         self.receiver_policies: dict[str, str] = {}  # group name -> `deliver` or `drop`
+        # groups with on_frame_loss `erase` -> their codecs (spec -> trained for erasures)
+        self.erasure_codecs: dict[str, dict[str, bool]] = {}
         self.servers: dict[str, EdgeQueue] = {}
         self.server_profiles = {}
         self.media = {}
@@ -128,6 +146,12 @@ class World:
             raise ScenarioError(f"{where}: {exc}") from None
         policy = receiver_policy(group, setup, where)
         self.receiver_policies[group.name] = policy
+        erasure = frame_loss_policy(group, setup, where)
+        if erasure is not None:
+            self.erasure_codecs[group.name] = erasure
+            for spec in (spec for spec, trained in erasure.items() if not trained):
+                log.warning("%s (%s): on_frame_loss erase with codec %s, which was not trained for erasures",
+                            where, group.name, spec)
         variants = tuple(dataclasses.replace(v, exact=policy == "drop") for v in setup.all_variants())
         server_of, distances = self._attached[gi]
         plans_at: dict[tuple[int, str], tuple[LinkPlan, ...]] = {}  # (server, radio of the device's link)
@@ -136,7 +160,7 @@ class World:
             key = (k, link_radio_.name)
             if key not in plans_at:
                 plans_at[key] = tuple(self._link_plan(group, board, link_radio_, v, self.media[sc.edge[k].name],
-                                                      where) for v in variants)
+                                                      where, erasure is not None) for v in variants)
             return plans_at[key]
 
         for k in sorted(set(server_of)):
@@ -209,7 +233,7 @@ class World:
         noise = channel.noise_dbm(radio) if channel.kind == "snr" else math.nan
         self.recorder.place(device.index, DevicePlace(server, distance_m, x_m, y_m, noise, snr_modelled))
 
-    def _link_plan(self, group, board, radio, setup, medium, where: str) -> LinkPlan:
+    def _link_plan(self, group, board, radio, setup, medium, where: str, erase: bool = False) -> LinkPlan:
         sc = self.scenario
         pilot_bits = sc.ber_estimate.pilot_bits if sc.ber_estimate.kind == "pilot" else 0
         try:
@@ -249,6 +273,7 @@ class World:
             listen_mj=energy.frame_listen_mj(),
             listen_attr=f"{energy.protocol.frame_listen_phase}_mj",
             ack_miss_rx_s=energy.protocol.ack_miss_rx_s,
+            erase=erase,
         )
 
     # -- running ---------------------------------------------------------------------------------

@@ -5,12 +5,16 @@ Which bits lose a frame: the PHY/MAC/link header and the CRC (`radio.frame_overh
 a hit CRC field is counted the same way (conservative). What happens to payload errors is the group's
 receiver policy: `deliver` hands them to the decoder (a checksum over the header only), `drop` treats
 them as a CRC failure (the frame is discarded; with ARQ it is sent again). The preamble is
-for synchronisation and is not counted (detection failures are not modelled).
+for synchronisation and is not counted (detection failures are not modelled). A frame that is lost for
+good costs the whole inference, unless the group's `on_frame_loss` is `erase`: then the decoder takes the
+payload bits that frame carried (`payload_bit_ranges`) as erased.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +75,20 @@ def fragment(payload_bits: int, radio, pilot_bits: int = 0) -> FramePlan:
     for n in set(nbytes):
         airtime[n] = float(radio.airtime_s(n))
     return FramePlan(bits, nbytes, pilot_bits, header_bits_of(radio), tuple(airtime[n] for n in nbytes))
+
+
+def payload_bit_ranges(frame_payload_bits: Sequence[int], frames: Iterable[int]) -> list[tuple[int, int]]:
+    """The payload bit ranges [start, end) that frames `frames` (indices, ascending) carry, adjacent ones
+    merged: frame k carries bits [sum of the earlier frames' bits, + frame_payload_bits[k])."""
+    starts = list(itertools.accumulate(frame_payload_bits, initial=0))
+    out: list[tuple[int, int]] = []
+    for k in frames:
+        start, end = starts[k], starts[k + 1]
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 def packet_error_rate(ber: float | np.ndarray, nbits: int | np.ndarray) -> float | np.ndarray:

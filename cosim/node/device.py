@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import simpy
 
 from cosim.channel.errors import error_positions
-from cosim.inference import LOST_PAYLOAD, Inference
+from cosim.inference import Inference
 from cosim.net.arq import run_closed, run_events, send
 from cosim.net.medium.base import Clock
 
@@ -53,6 +53,7 @@ class LinkPlan:
     listen_mj: float = 0.0  # protocol listening per frame attempt (RX windows, CCA), mJ
     listen_attr: str = "rx_window_mj"  # the Inference attribute it is booked to
     ack_miss_rx_s: float = 0.0  # extra listening when an awaited ACK does not come, s
+    erase: bool = False  # on_frame_loss `erase`: a frame lost for good erases its bits, not the inference
 
     @property
     def total_payload_bits(self) -> int:
@@ -240,13 +241,12 @@ class Device:
             inf.rx_mj += plan.ack_miss_rx_s * plan.rx_mj_per_s
         return ok
 
-    def _accept(self, inf: Inference, k: int, out: FrameOutcome, offset: int) -> None:
-        """Book a frame that reached the gateway (its payload errors go to the decoder), unless the
-        receiver policy is `drop` and its payload failed the CRC (only reached without ARQ: with ARQ such
-        a frame is not acknowledged and is sent again)."""
+    def _accept(self, inf: Inference, k: int, out: FrameOutcome, offset: int) -> bool:
+        """Book a frame that reached the gateway (its payload errors go to the decoder); False, booking
+        nothing, if the receiver policy is `drop` and its payload failed the CRC (only reached without
+        ARQ: with ARQ such a frame is not acknowledged and is sent again)."""
         if self.plan.exact and out.payload_errors:
-            inf.lost = inf.lost or LOST_PAYLOAD  # the first reason an inference was lost stays
-            return
+            return False
         bits = self.plan.frame_payload_bits[k]
         inf.frames += 1
         inf.ber_est += out.ber_est * bits
@@ -258,6 +258,7 @@ class Device:
                 inf.positions = shifted
             else:
                 inf.positions.extend(shifted)
+        return True
 
     def _finish_estimate(self, inf: Inference) -> None:
         if inf.ber_bits:

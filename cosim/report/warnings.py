@@ -1,5 +1,6 @@
 """Warnings a run's summary implies: an overloaded edge server or shared channel, a radio at its
-duty-cycle budget, a backlog that did not drain while sensing, most answers late."""
+duty-cycle budget, a backlog that did not drain while sensing, most answers late, partial payloads
+decoded by a codec not trained for erasures."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def run_warnings(summary: dict, manifest: dict) -> list[str]:
         out.append(f"Backlog never drained: sensing stopped at {duration:g} s but the last queued inference "
                    f"finished at {sim:.1f} s; the offered load exceeds what the link or the servers carry.")
     out += _duty_cycle(summary, scenario)
+    out += _untrained_erasures(manifest)
     miss = summary.get("deadline_miss_ratio")
     if miss is not None and miss > 0.5:
         out.append(f"{miss:.0%} of inferences were lost or missed the {deadline_s * 1000:g} ms deadline.")
@@ -68,4 +70,16 @@ def _duty_cycle(summary: dict, scenario: dict) -> list[str]:
             out.append(f"Group {g.get('name')}: each device needs about {airtime:.2%} of the time on air, at or "
                        f"over the {radio.duty_cycle:.1%} duty-cycle budget of {g.get('radio')}; transmissions "
                        f"wait for their off-time.")
+    return out
+
+
+def _untrained_erasures(manifest: dict) -> list[str]:
+    """Groups with on_frame_loss `erase` whose codec's checkpoint meta says it was not trained for erasures."""
+    out = []
+    for group, codecs in (manifest.get("erasure_codecs") or {}).items():
+        for spec in (spec for spec, trained in codecs.items() if not trained):
+            out.append(f"Group {group}: on_frame_loss erase decodes partial payloads with codec {spec}, which "
+                       f"was not trained for erasures (checkpoint meta erasures: false); its accuracy on "
+                       f"payloads with lost frames is lower than a codec trained with "
+                       f"`cosim train --erasure-frames F` would give.")
     return out

@@ -32,7 +32,8 @@ RAW = {
     "device": np.int32, "group": np.int32, "sample": np.int32, "label": np.int16, "pred": np.int16,
     "lost": np.int8, "t_sense": np.float64, "t_arrive": np.float64, "t_service": np.float64,
     "t_done": np.float64, "ber": np.float64, "ber_est": np.float64, "bit_errors": np.int32,
-    "frames": np.int16, "tx_attempts": np.int16, "bits_on_air": np.int64, "airtime_s": np.float64,
+    "frames": np.int16, "erased_frames": np.int16, "erased_symbols": np.int32, "tx_attempts": np.int16,
+    "bits_on_air": np.int64, "airtime_s": np.float64,
     "sense_mj": np.float64, "compute_mj": np.float64, "tx_mj": np.float64, "rx_mj": np.float64,
     "wake_mj": np.float64, "rx_window_mj": np.float64, "cca_mj": np.float64, "setup_mj": np.float64,
     "tail_mj": np.float64,
@@ -79,6 +80,10 @@ def _schema() -> dict[str, Column]:
                           "none was received"),
         "bit_errors": Column(pa.int32(), "bit", "payload bit errors handed to the decoder"),
         "frames": Column(pa.int16(), "", "frames received"),
+        "erased_frames": Column(pa.int16(), "frame", "frames of the payload lost on the air and decoded as "
+                                "erased symbols (on_frame_loss: erase); null for drop or if not decoded"),
+        "erased_symbols": Column(pa.int32(), "symbol", "payload symbols the decoder took as erased (those "
+                                 "with a bit in a lost frame); null for drop or if not decoded"),
         "tx_attempts": Column(pa.int16(), "", "frame transmissions, retransmissions included"),
         "bits_on_air": Column(pa.int64(), "bit", "bits transmitted (headers, pilots, retransmissions)"),
         "airtime_s": Column(pa.float64(), "s", "time on air of every frame attempt"),
@@ -198,6 +203,7 @@ class Recorder:
         served = r["t_service"] >= 0
         has_snr = (r["tx_attempts"] > 0) & (places["snr_modelled"][device] if placed else False)
         snr = np.where(has_snr, r["snr_db"], np.nan)
+        decoded_erase = r["erased_symbols"] >= 0  # set by the evaluator under on_frame_loss `erase`
         cols = {
             "device": device,
             "group": _names(r["group"], self.group_names),
@@ -217,7 +223,11 @@ class Recorder:
             "queue_wait_s": _nullable(r["t_service"] - r["t_arrive"], served),
             "ber": _nullable(r["ber"], r["tx_attempts"] > 0),
             "ber_est": _nullable(r["ber_est"], r["frames"] > 0),
-            **{k: r[k] for k in ("bit_errors", "frames", "tx_attempts", "bits_on_air", "airtime_s",
+            "bit_errors": r["bit_errors"],
+            "frames": r["frames"],
+            "erased_frames": _nullable(r["erased_frames"], decoded_erase),
+            "erased_symbols": _nullable(r["erased_symbols"], decoded_erase),
+            **{k: r[k] for k in ("tx_attempts", "bits_on_air", "airtime_s",
                                  *ENERGY_COLUMNS, "active_s", "codec_variant")},
             "distance_m": _nullable(per_device("distance_m")),
             "x_m": _nullable(per_device("x_m")),

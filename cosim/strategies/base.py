@@ -66,6 +66,14 @@ class Evaluator(Protocol):
 
 
 @dataclass(frozen=True)
+class ErasureSupport:
+    """The payload is symbols the decoder can take with some erased (on_frame_loss: erase)."""
+
+    codec: str  # the checkpoint spec decoding it
+    trained: bool  # its checkpoint meta `erasures`: trained with lost frames (`cosim train --erasure-frames`)
+
+
+@dataclass(frozen=True)
 class StrategySetup:
     """Everything the engine needs to simulate one group under one strategy."""
 
@@ -86,6 +94,9 @@ class StrategySetup:
     # the sample id: `choose(ber_report, sample) -> index into variants`.
     variants: tuple[StrategySetup, ...] = ()
     choose: Callable[[float | None, int], int] | None = None
+    # None: a partial payload cannot be decoded (bit-exact bytes, a JPEG stream): on_frame_loss `erase`
+    # is refused; else the evaluator decodes the symbols of lost frames as erased
+    erasure: ErasureSupport | None = None
 
     def all_variants(self) -> tuple[StrategySetup, ...]:
         """The setups a device may use: the variants, or this setup alone."""
@@ -168,9 +179,11 @@ def bit_exact_start(strategy, ctx: StrategyContext, codec_spec: str, group):
     return opts, arq, retries, ctx.codec(codec_spec)
 
 
-def evaluator(payloads: np.ndarray, decode, uses_ber: bool):
-    """Factory of the shared batched evaluator over a per-sample payload table."""
-    return lambda sink, batch: SemanticEvaluator(payloads, decode, sink, batch, uses_ber=uses_ber)
+def evaluator(payloads: np.ndarray, decode, uses_ber: bool, symbols: tuple[int, int] | None = None):
+    """Factory of the shared batched evaluator over a per-sample payload table (`symbols`: (number,
+    bits each) of a payload the decoder takes with erased symbols, `decode(..., erased=mask)`)."""
+    return lambda sink, batch: SemanticEvaluator(payloads, decode, sink, batch, uses_ber=uses_ber,
+                                                 symbols=symbols)
 
 
 def classification_only(name: str, meta, group, why: str) -> None:

@@ -5,7 +5,8 @@ The BER estimate given to the decoder is quantised to 20 steps per decade (like 
 report); with it, an error-free payload of sample s always gets the same prediction, which is cached
 exactly. Any payload-per-sample strategy uses the same evaluator (split int8 features, raw pixels, an
 on-device result byte): decoders that ignore the BER estimate set `uses_ber=False`, so their cache is
-keyed by the sample alone.
+keyed by the sample alone. A payload that lost frames (on_frame_loss: erase) is decoded with the
+symbols those frames carried marked erased (`cosim.codec.erasure`), and never cached.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cosim.channel.errors import apply_errors
+from cosim.codec.erasure import erased_symbols_of_bits
 from cosim.inference import Inference
 
 BER_FLOOR = 1e-6
@@ -38,6 +40,8 @@ class SemanticEvaluator:
     `payloads` holds the encoder's packed bits of every sample (encoded once, indexed by sample id);
     `decode(packed, ber_estimate) -> predictions` is the codec's batched decoder + classifier.
     `uses_ber=False`: the decoder ignores the estimate, so error-free payloads are cached per sample.
+    `symbols`: (number, bits each) of the payload's symbols, for payloads with lost frames, decoded as
+    `decode(packed, ber_estimate, erased=mask)`; None: the decoder cannot take erasures.
     """
 
     def __init__(
@@ -48,12 +52,14 @@ class SemanticEvaluator:
         batch: int = 256,
         uses_ber: bool = True,
         hold: int = 16_384,
+        symbols: tuple[int, int] | None = None,
     ) -> None:
         self.payloads = payloads
         self.decode = decode
         self.sink = sink
         self.batch = batch
         self.uses_ber = uses_ber
+        self.symbols = symbols
         self.hold = max(hold, batch)  # most inferences held back for the sink (memory bound at low BER)
         self.pending: list[Inference] = []  # submitted, handed to the sink in this order at a flush
         self.todo: list[Inference] = []  # of which those that need the decoder
@@ -72,7 +78,9 @@ class SemanticEvaluator:
         """
         self.pending.append(inf)
         q = quantise_ber(inf.ber_est)
-        if inf.positions is None:
+        if inf.erased_frames == 0:  # on_frame_loss `erase`, no frame lost
+            inf.erased_symbols = 0
+        if inf.positions is None and inf.erased is None:
             key = (inf.sample, q if self.uses_ber else 0)
             hit = self.cache.get(key)
             if hit is not None:
@@ -86,7 +94,7 @@ class SemanticEvaluator:
                     self.waiting[key] = []
                     self._need(inf, q, key)
         else:
-            self._need(inf, q, None)  # corrupted payloads are never cached
+            self._need(inf, q, None)  # corrupted or partial payloads are never cached
         if len(self.todo) >= self.batch or len(self.pending) >= self.hold:
             self.flush()
 
@@ -107,7 +115,9 @@ class SemanticEvaluator:
                 row_of = np.repeat(np.asarray(rows), [len(todo[i].positions) for i in rows])
                 pos = np.fromiter((p for i in rows for p in todo[i].positions), dtype=np.int64)
                 apply_errors(packed, row_of, pos)
-            preds = self.decode(packed, dequantise_ber(np.asarray(qs, dtype=np.int64)))
+            ber = dequantise_ber(np.asarray(qs, dtype=np.int64))
+            erased = self._erased(todo)
+            preds = self.decode(packed, ber) if erased is None else self.decode(packed, ber, erased=erased)
             self.decoded += len(todo)
             waiting = self.waiting
             for inf, key, pred in zip(todo, keys, preds.tolist()):
@@ -123,3 +133,18 @@ class SemanticEvaluator:
             sink = self.sink
             for inf in batch:
                 sink(inf)
+
+    def _erased(self, todo: list[Inference]) -> np.ndarray | None:
+        """The erased-symbol mask (B, num_symbols) of a batch, None if no payload in it lost a frame;
+        books each partial payload's `erased_symbols`."""
+        rows = [i for i, inf in enumerate(todo) if inf.erased is not None]
+        if not rows:
+            return None
+        if self.symbols is None:
+            raise ValueError("payloads with lost frames reached a decoder that cannot take erasures")
+        num_symbols, bits = self.symbols
+        mask = np.zeros((len(todo), num_symbols), dtype=bool)
+        for i in rows:
+            mask[i] = erased_symbols_of_bits(num_symbols, bits, todo[i].erased)
+            todo[i].erased_symbols = int(mask[i].sum())
+        return mask

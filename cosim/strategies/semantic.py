@@ -5,6 +5,7 @@ from __future__ import annotations
 from cosim.errors import ScenarioError
 from cosim.strategies.base import (
     DEFAULT_MAX_RETRIES,
+    ErasureSupport,
     StrategyContext,
     StrategySetup,
     arq_setting,
@@ -30,7 +31,9 @@ def semantic_setup(ctx: StrategyContext, spec: str, arq: bool = False,
         exact=False,
         evaluator_key=f"semantic:{spec}",
         # a BER-unaware decoder ignores the estimate: cache error-free payloads per sample
-        make_evaluator=evaluator(ctx.encoded(spec), codec.decode_classify, bool(meta.ber_aware)),
+        make_evaluator=evaluator(ctx.encoded(spec), codec.decode_classify, bool(meta.ber_aware),
+                                 symbols=(int(meta.num_symbols), int(meta.bits))),
+        erasure=ErasureSupport(spec, bool(getattr(meta, "erasures", False))),
     )
 
 

@@ -41,3 +41,30 @@ def test_erasure_trained_codec_decodes_partial_payloads_better_than_losing_them(
     assert ev.erased[1].mean > ev.whole_inference_lost[1].mean + 0.2
     with pytest.raises(ValueError, match="erased must be"):
         codec.decode_classify(codec.encode(data.x_test[:2]), 0.0, erased=np.zeros((2, 3), bool))
+
+
+def test_lost_frames_erase_the_symbols_they_carry_hand_worked():
+    """7 symbols of 3 bits (21 payload bits) in frames of 8, 8 and 5 bits (the last short):
+    frame 0 = bits 0-7, frame 1 = bits 8-15, frame 2 = bits 16-20. Symbol i = bits 3i..3i+2, so
+    symbol 2 (bits 6-8) straddles frames 0/1 and symbol 5 (bits 15-17) frames 1/2."""
+    from cosim.codec.erasure import erased_symbols_of_bits
+    from cosim.net.frames import payload_bit_ranges
+
+    frames = (8, 8, 5)
+    assert payload_bit_ranges(frames, [0]) == [(0, 8)]
+    assert payload_bit_ranges(frames, [1]) == [(8, 16)]
+    assert payload_bit_ranges(frames, [2]) == [(16, 21)]
+    assert payload_bit_ranges(frames, [0, 2]) == [(0, 8), (16, 21)]
+    assert payload_bit_ranges(frames, [1, 2]) == [(8, 21)]  # adjacent frames merged
+
+    def erased(lost):
+        return np.flatnonzero(erased_symbols_of_bits(7, 3, payload_bit_ranges(frames, lost))).tolist()
+
+    assert erased([0]) == [0, 1, 2]  # bits 0-7: symbols 0, 1 and 2 (bits 6-8)
+    assert erased([1]) == [2, 3, 4, 5]  # bits 8-15: symbol 2 (bit 8) to symbol 5 (bit 15)
+    assert erased([2]) == [5, 6]  # bits 16-20 of the short last frame
+    assert erased([0, 2]) == [0, 1, 2, 5, 6]
+    assert erased([1, 2]) == [2, 3, 4, 5, 6]
+    assert erased([]) == []
+    # the byte-range form agrees: bytes [1, 2) = bits 8-15
+    assert (erased_symbols(7, 3, [(1, 2)]) == erased_symbols_of_bits(7, 3, [(8, 16)])).all()

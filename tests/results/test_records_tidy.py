@@ -32,8 +32,11 @@ def test_pandas_dtypes_are_the_documented_ones_and_no_sentinels(packets):
     for name in CATEGORICAL:
         assert isinstance(df[name].dtype, pd.CategoricalDtype), name
     assert str(df["pred"].dtype) == "Int16"  # nullable: null when not decoded
+    nullable = {"pred": "Int16", "erased_frames": "Int16", "erased_symbols": "Int32"}  # null: not applicable
+    assert {k: str(df[k].dtype) for k in nullable} == nullable
+    assert df["erased_frames"].isna().all() and df["erased_symbols"].isna().all()  # on_frame_loss drop
     for name, col in SCHEMA.items():
-        if name not in CATEGORICAL and name != "pred":
+        if name not in CATEGORICAL and name not in nullable:
             assert df[name].dtype == np.dtype(col.type.to_pandas_dtype()), name
     numeric = df.select_dtypes(include="number")
     assert not (numeric.drop(columns=["snr_db", "rx_power_dbm"]) < 0).any().any()  # no -1 sentinels

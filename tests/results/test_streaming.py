@@ -28,6 +28,9 @@ def record(path, n: int, chunk_rows: int) -> list[Inference]:
             inf.t_service = inf.t_arrive + rng.random() * 0.01
             inf.t_done = inf.t_service + 0.005
             inf.pred = rng.randrange(10)
+            if rng.random() < 0.5:  # decoded under on_frame_loss erase
+                inf.erased_frames = rng.randrange(3)
+                inf.erased_symbols = 40 * inf.erased_frames
         inf.ber = rng.random() * 1e-3
         inf.tx_attempts = rng.randint(1, 3)
         inf.bits_on_air = 200 * inf.tx_attempts
@@ -49,12 +52,14 @@ def test_recorder_writes_every_field_in_order_in_chunks(tmp_path):
         if name == "server":
             continue  # no device places registered: unknown server (null)
         want = np.array([getattr(inf, attr) for inf in infs], dtype=np.float64)
-        if name in ("pred", "t_arrive_s", "t_service_s", "t_done_s"):
+        if name in ("pred", "t_arrive_s", "t_service_s", "t_done_s", "erased_symbols"):
             want[want < 0] = np.nan  # not applicable: null
         if name == "ber":
             want[[inf.tx_attempts == 0 for inf in infs]] = np.nan
         if name == "ber_est":
             want[[inf.frames == 0 for inf in infs]] = np.nan
+        if name == "erased_frames":
+            want[[inf.erased_symbols < 0 for inf in infs]] = np.nan
         if name == "snr_db":
             want[:] = np.nan  # no device whose channel models SNR
         assert np.array_equal(cols[name].astype(np.float64), want, equal_nan=True), name
