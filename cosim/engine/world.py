@@ -186,6 +186,7 @@ class World:
         noise: list[float] = []
         snr_modelled: list[bool] = []
         xy_m = self._attached[gi].xy_m
+        deliver, lose = self._submit, self.in_order.lost  # one bound method each, not two per device (128 B)
         for i in range(n):
             k = server_of[i]
             server_cfg = sc.edge[k]
@@ -215,8 +216,7 @@ class World:
                 draw_sample=_SampleDraw(stream(seeds["samples"][i]), self.n_samples),
                 labels=self.labels, err_rng=stream(seeds["errors"][i]),
                 estimate_ber=self._estimator(plans[0].pilot_bits),
-                deliver=self._submit, lose=self.in_order.lost, stop_s=self.stop_s,
-                choose_variant=setup.choose, server=k,
+                deliver=deliver, lose=lose, stop_s=self.stop_s, choose_variant=setup.choose, server=k,
             )
             slots[k] += 1
             self.devices.append(device)
