@@ -117,6 +117,8 @@ def stream_seeds(seed: int, names: tuple[object, ...], count: int) -> list[int]:
 # ~250 B. When they run out it re-seeds a generator, skips what was served and draws the next batch,
 # twice as many each time (the skip stays a small share of the work); a stream that has served more
 # than `_PROMOTE` values keeps its generator from then on (the memory of a `random.Random` again).
+# Measured (quickstart, 3 sensings per device): 100,000 devices peak at 0.85 GB RSS (was 2.04 GB),
+# 1,000,000 devices at 3.7 GB; a built device costs 1.8 KB of RSS (was 14 KB).
 _FIRST = 8  # values drawn at a stream's first use
 _MOST = 128  # most values one refill draws (1 KB)
 _PROMOTE = 1024  # values served after which a stream keeps its generator (a skip would cost ~3 µs)

@@ -7,7 +7,13 @@ import random
 import numpy as np
 import pytest
 
-from cosim.rng import CompactStream, python_stream, seed_sequence, stream_seed, stream_seeds
+from cosim.rng import (
+    CompactStream,
+    python_stream,
+    seed_sequence,
+    stream_seed,
+    stream_seeds,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7, 2**32 - 1, 2**32, 2**64 + 5, 2**130 + 99])
