@@ -18,20 +18,37 @@ def _arrivals(workload, rng: random.Random) -> Callable[[float], float]:
     [-jitter_s, +jitter_s], never before the previous one.
     """
     if workload.kind == "poisson":
-        rate = workload.rate_hz
-        return lambda now: now + rng.expovariate(rate)
-    period, jitter = workload.period_s, workload.jitter_s
-    state = {"base": None}
+        return _Poisson(rng, workload.rate_hz)
+    return _Periodic(rng, workload.period_s, workload.jitter_s)
 
-    def next_periodic(now: float) -> float:
-        if state["base"] is None:
-            state["base"] = rng.random() * period
-            return state["base"]
-        state["base"] += period
-        t = state["base"] + (rng.uniform(-jitter, jitter) if jitter else 0.0)
+
+# A slotted callable per device instead of a closure: 56-64 B where a closure, its cells and the
+# periodic state dict took ~500 B (tracemalloc at 10,000 devices), the same draws in the same order.
+class _Poisson:
+    __slots__ = ("rate", "rng")
+
+    def __init__(self, rng: random.Random, rate_hz: float) -> None:
+        self.rng, self.rate = rng, rate_hz
+
+    def __call__(self, now: float) -> float:
+        return now + self.rng.expovariate(self.rate)
+
+
+class _Periodic:
+    __slots__ = ("base", "jitter", "period", "rng")
+
+    def __init__(self, rng: random.Random, period_s: float, jitter_s: float) -> None:
+        self.rng, self.period, self.jitter = rng, period_s, jitter_s
+        self.base: float | None = None  # the latest nominal sensing time (None: not sensed yet)
+
+    def __call__(self, now: float) -> float:
+        if self.base is None:
+            self.base = self.rng.random() * self.period
+            return self.base
+        self.base += self.period
+        jitter = self.jitter
+        t = self.base + (self.rng.uniform(-jitter, jitter) if jitter else 0.0)
         return max(t, now)
-
-    return next_periodic
 
 
 class Attachments(tuple):

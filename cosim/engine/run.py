@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from cosim import __version__
 from cosim.config.scenario import Scenario
 from cosim.engine.world import World
@@ -83,14 +85,14 @@ def build_summary(world: World, scenario: Scenario) -> tuple[RunSummary, list[Se
     and the server facts it used."""
     server_time_s = max(world.env.now, scenario.duration_s)
     util = {name: q.busy_s / (q.workers * server_time_s) for name, q in world.servers.items()}
-    attached = [p.server for p in world.recorder.places]
+    attached = world.recorder.servers_of_devices()
     servers = []
     for si, s in enumerate(scenario.edge):
         medium = world.media[s.name]
         frames = collided = busy_s = None
         if hasattr(medium, "airtime_stats"):
             frames, collided, busy_s = medium.airtime_stats()
-        servers.append(ServerFacts(s.name, s.medium.kind, tuple(i for i, k in enumerate(attached) if k == si),
+        servers.append(ServerFacts(s.name, s.medium.kind, tuple(np.flatnonzero(attached == si).tolist()),
                                    frames, collided, busy_s, util[s.name]))
     scopes = summarise(world.recorder.path, world.group_facts, scenario.duration_s,
                        scenario.deadline_ms / 1000.0, servers, scenario.warmup_s)

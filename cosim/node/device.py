@@ -119,7 +119,9 @@ class Device:
         self.stop_s = stop_s
         self.busy_until = 0.0
         self.dc_next = 0.0
-        self.backlog: deque[Inference] = deque()
+        # inferences waiting for a shared medium's sender process; made in `start` for shared media
+        # only (an empty deque is 760 B: 40 % of a device at 10,000 devices on a dedicated link)
+        self.backlog: deque[Inference] | None = None
         self.sending: Inference | None = None  # the inference on its way (sent, or its arrival scheduled)
         self.wake: simpy.Event | None = None
         self.inferences = 0
@@ -132,6 +134,7 @@ class Device:
             if first < self.stop_s:
                 self._sense_closed(first)
             return
+        self.backlog = deque()
         if first < self.stop_s:
             self.env.timeout(first).callbacks.append(self._on_sense)
         self.env.process(self._shared_sender())
