@@ -51,10 +51,18 @@ class AgileEncoder(Encoder):
         """The extractor's output (B, channels, h, w), before the split."""
         return self.act(self.gdn(self.conv(features)))
 
-    def split(self, extracted: torch.Tensor) -> torch.Tensor:
-        """Flat values to quantise: normalised remote channels, then the local NN's scores."""
+    def remote_gain(self, extracted: torch.Tensor) -> torch.Tensor:
+        """Per-sample factor (B, 1, 1, 1) of the remote channels' power normalisation."""
+        remote = extracted[:, self.local_channels:]
+        norm = remote.flatten(1).norm(dim=1).clamp_min(1e-8).view(-1, 1, 1, 1)
+        return self.power_rms * math.sqrt(remote[0].numel()) / norm
+
+    def split(self, extracted: torch.Tensor, gain: torch.Tensor | None = None) -> torch.Tensor:
+        """Flat values to quantise: normalised remote channels (times `gain`, default `remote_gain`),
+        then the local NN's scores."""
         k = self.local_channels
-        remote = self.normalise(extracted[:, k:]).flatten(1)
+        gain = self.remote_gain(extracted) if gain is None else gain
+        remote = (extracted[:, k:] * gain).flatten(1)
         local = torch.tanh(self.local(extracted[:, :k].flatten(1)))
         return torch.cat([remote, local], dim=1)
 
@@ -121,17 +129,28 @@ class AgileModel(SplitModel):
         remote = values[:, :r].reshape(n, *self.symbol_shape()).contiguous(memory_format=memory_format)
         return self.combine(values[:, r:], tail(decoder(remote, state)))
 
-    def logits_of_extracted(self, extracted: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+    def decode_features(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """The decoder's rebuilt stem features from the offloaded part of received values."""
+        n = values.shape[0]
+        remote = values.reshape(n, -1)[:, :-self.config.num_classes]
+        return self.decoder(remote.reshape(n, *self.symbol_shape()), state)
+
+    def logits_of_extracted(self, extracted: torch.Tensor, state: torch.Tensor,
+                            gain: torch.Tensor | None = None) -> torch.Tensor:
         """Combined logits of the extractor's output without quantisation (for attribution)."""
-        return self.decode_logits(self.encoder.split(extracted), state)
+        return self.decode_logits(self.encoder.split(extracted, gain), state)
 
 
 def channel_importance(model: AgileModel, features: torch.Tensor, state: torch.Tensor,
                        target: torch.Tensor) -> torch.Tensor:
     """|two-point IG attribution| of the extractor's output summed per channel (B, channels);
-    differentiable through the extractor's output only (gradients are constants, as `xai.py`)."""
+    differentiable through the extractor's output only (gradients are constants, as `xai.py`).
+
+    The remote channels' power normalisation is held at the sample's own gain along the path, so the
+    zero baseline is the zero signal (the normalisation itself is undefined at zero)."""
     extracted = model.encoder.extract(features)
-    grads = xai.two_point_gradients(lambda e: model.logits_of_extracted(e, state), extracted, target)
+    gain = model.encoder.remote_gain(extracted).detach()
+    grads = xai.two_point_gradients(lambda e: model.logits_of_extracted(e, state, gain), extracted, target)
     return (grads * extracted).abs().sum(dim=(2, 3))
 
 

@@ -277,7 +277,8 @@ class SplitModel(nn.Module):
     the int8 device side's activation scales.
 
     Hooks a baseline overrides: `_make_encoder`, `_make_decoder`, `encode_features` (device side, the
-    values the quantizer sees), `edge_forward` (edge side), `num_symbols`, `codec_modules`.
+    values the quantizer sees), `edge_forward` and `decode_features` (edge side), `num_symbols`,
+    `codec_modules`.
     """
 
     encoder_uses_state = False  # the device encoder takes the channel state (ADJSCC)
@@ -338,6 +339,10 @@ class SplitModel(nn.Module):
     def encode_features(self, features: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Device side after the stem: the values the quantizer sees (`state` (B,) unused here)."""
         return self.encoder(features)
+
+    def decode_features(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """The decoder's rebuilt stem features from received values (the denoising stage's output)."""
+        return self.decoder(values.reshape(values.shape[0], *self.symbol_shape()), state)
 
     def decode_logits(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Logits (a detector: its head output) from received symbol values: decoder, then the frozen tail."""

@@ -329,7 +329,7 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
             values = torch.where(changed, quant.sorted_centres().detach()[received], q.values)
             values = _erase(values, cfg, gen)
             if stage == 1:
-                loss = F.mse_loss(model.decoder(values, state), feats)
+                loss = F.mse_loss(model.decode_features(values, state), feats)
             elif cfg.recipe == "deepcod":
                 loss = distillation_loss(model, feats, model.decoder(values, state), task, tb)
             elif cfg.recipe == "agilenn":
@@ -443,7 +443,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
-    if not (cfg.single_stage or cfg.recipe in ("deepcod", "agilenn")):
+    if not (cfg.single_stage or cfg.recipe == "deepcod"):
         _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
     _fal_stage(model, task, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
     model.quantizer.sigma = cfg.sigma_end if cfg.sigma_end is not None else cfg.sigma
