@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from cosim.codec.model import CodecConfig, SplitModel
+from cosim.codec.model import CODEC_KINDS, CodecConfig, SplitModel, build_split_model
 from cosim.errors import CheckpointError
 from cosim.io import atomic_write
 
@@ -211,9 +211,9 @@ def read_checkpoint(spec: str | Path) -> CheckpointData:
 # The SHA-256 covers the weights, not the config: a config is checked field by field before any model
 # is built from it (wrong types or absurd sizes would crash torch or allocate without bound).
 _CONFIG_INTS = {"num_classes": (1, 100_000), "bits": (1, 16), "channels": (1, 1024), "kernel": (1, 64),
-                "decoder_width": (1, 4096)}
+                "decoder_width": (1, 4096), "local_channels": (0, 1024)}
 _CONFIG_BOOLS = ("gray", "ber_aware", "fal", "xai", "erasures")
-_CONFIG_STRS = ("name", "dataset", "backbone", "task")
+_CONFIG_STRS = ("name", "dataset", "backbone", "task", "kind")
 MAX_IMAGE_SIDE = 1024
 
 
@@ -229,6 +229,8 @@ def config_problem(config: CodecConfig) -> str | None:
     for name in _CONFIG_BOOLS:
         if not isinstance(getattr(config, name), bool):
             return f"{name} must be true or false, got {getattr(config, name)!r}"
+    if config.kind not in CODEC_KINDS:
+        return f"kind must be one of {', '.join(CODEC_KINDS.names())}, got {config.kind!r}"
     shape = config.image_shape
     if len(shape) != 3 or not 1 <= shape[0] <= 16 or not all(1 <= v <= MAX_IMAGE_SIDE for v in shape[1:]):
         return f"image_shape must be (channels 1..16, height, width 1..{MAX_IMAGE_SIDE}), got {shape!r}"
@@ -242,7 +244,7 @@ def build_model(data: CheckpointData) -> SplitModel:
     """A `SplitModel` with the checkpoint's architecture and weights (a checkpoint without int8 device
     scales keeps a float32 device side)."""
     try:
-        model = SplitModel(data.config)
+        model = build_split_model(data.config)
         state = dict(data.state_dict)
         # checkpoints written before the int8 device side: keep their float device (scales zero)
         state.setdefault("device_act_scales", model.device_act_scales.clone())

@@ -87,8 +87,10 @@ def evaluate_codec(codec, x: np.ndarray, y: np.ndarray, bers: Sequence[float] = 
                          f"(detection: cosim.tasks.detection.evaluate.evaluate_detector)")
     y = np.asarray(y, dtype=np.int64)
     payloads = codec.encode(x)
-    sem = tuple(accuracy_under_errors(codec.decode_classify, payloads, y, codec.meta.payload_bits, b,
-                                      realisations, seed, stream=0) for b in bers)
+    # an encoder fed the channel state (ADJSCC) is told the true BER too (oracle), like the decoder
+    sem = tuple(accuracy_under_errors(codec.decode_classify, codec.encode(x, ber=b) if codec.meta.encoder_uses_ber
+                                      else payloads, y, codec.meta.payload_bits, b, realisations, seed, stream=0)
+                for b in bers)
     flt = None
     if float_device and codec.meta.device_int8:
         payloads_f = codec.encode(x, float_device=True)

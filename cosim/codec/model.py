@@ -26,6 +26,7 @@ from scipy.special import erfcinv
 from torch import nn
 
 from cosim.codec.quantize import SoftQuantizer
+from cosim.registry import Registry
 
 BACKBONES = ("small-cnn", "resnet8", "resnet8-s4", "resnet18", "resnet50", "mobilenet_v2")
 STANDARD_BACKBONES = ("resnet18", "resnet50", "mobilenet_v2")  # torchvision layouts, `backbones.py`
@@ -70,6 +71,8 @@ class CodecConfig:
     xai: bool = True
     task: str = "classification"  # a registered `cosim.tasks` name: the tail ends in that task's head
     erasures: bool = False  # trained with erased frames (`erasure.py`): decode partial payloads
+    kind: str = "semanticnn"  # a registered `CODEC_KINDS` name: SemanticNN or a baseline (`adjscc`, `agilenn`)
+    local_channels: int = 0  # agilenn: feature channels kept on the device for its local predictor
 
 
 class GDN(nn.Module):
@@ -258,9 +261,28 @@ class Decoder(nn.Module):
         return F.relu(self.final_igdn(self.final(x)))
 
 
+# Architectures by `CodecConfig.kind`: the SemanticNN split model and the paper's baselines
+# (`adjscc.py`, `agilenn.py`), each a `SplitModel` subclass registered next to its class.
+CODEC_KINDS: Registry[type] = Registry("codec kind", builtins=("cosim.codec.adjscc", "cosim.codec.agilenn"))
+
+
+def build_split_model(config: CodecConfig) -> SplitModel:
+    """The split model of `config.kind` (UnknownNameError lists the known kinds)."""
+    return CODEC_KINDS.get(config.kind, "kind")(config)
+
+
+@CODEC_KINDS.register("semanticnn")
 class SplitModel(nn.Module):
     """Backbone + encoder + quantizer + decoder of one codec, plus the int8 split baseline's scale and
-    the int8 device side's activation scales."""
+    the int8 device side's activation scales.
+
+    Hooks a baseline overrides: `_make_encoder`, `_make_decoder`, `encode_features` (device side, the
+    values the quantizer sees), `edge_forward` and `decode_features` (edge side), `num_symbols`,
+    `codec_modules`.
+    """
+
+    encoder_uses_state = False  # the device encoder takes the channel state (ADJSCC)
+    int8_device = True  # the device side can run the int8 pipeline of `int8.py`
 
     def __init__(self, config: CodecConfig) -> None:
         super().__init__()
@@ -275,13 +297,21 @@ class SplitModel(nn.Module):
         if k < 1 or k & (k - 1) or stem_h % k or stem_w % k:
             raise ValueError(f"encoder kernel {k} must be a power of two dividing the stem output "
                              f"{stem_h}x{stem_w}")
-        self.encoder = Encoder(stem_channels, config.channels, k, config.power_rms)
+        self.encoder = self._make_encoder(stem_channels, k)
         self.quantizer = SoftQuantizer(config.bits)
-        self.decoder = Decoder(config.channels, stem_channels, config.decoder_width, int(math.log2(k)))
+        self.decoder = self._make_decoder(stem_channels, k)
         self.register_buffer("int8_scale", torch.ones(()))
         # activation scales of the int8 device side (`int8.py`); zeros = not calibrated (float device)
         from cosim.codec.int8 import num_activation_scales
         self.register_buffer("device_act_scales", torch.zeros(num_activation_scales(self.backbone.stem)))
+
+    def _make_encoder(self, stem_channels: int, kernel: int) -> nn.Module:
+        """SemanticNN's device encoder (no channel information)."""
+        return Encoder(stem_channels, self.config.channels, kernel, self.config.power_rms)
+
+    def _make_decoder(self, stem_channels: int, kernel: int) -> nn.Module:
+        """SemanticNN's BER-aware decoder, from the symbol channels back to the stem's features."""
+        return Decoder(self.config.channels, stem_channels, self.config.decoder_width, int(math.log2(kernel)))
 
     def stem_shape(self) -> tuple[int, int, int]:
         """Shape (C, H, W) of the stem's output (the split features)."""
@@ -293,11 +323,34 @@ class SplitModel(nn.Module):
         return tuple(int(s) for s in out.shape[1:])  # type: ignore[return-value]
 
     def symbol_shape(self) -> tuple[int, int, int]:
-        """Shape (C, h, w) of the transmitted symbols."""
+        """Shape (C, h, w) of the transmitted feature symbols."""
         _, h, w = self.stem_shape()
         k = self.config.kernel
         return (self.config.channels, h // k, w // k)
 
+    def num_symbols(self) -> int:
+        """Symbols per payload."""
+        return int(np.prod(self.symbol_shape()))
+
+    def codec_modules(self) -> list[nn.Module]:
+        """The modules training updates besides the quantizer's centres (the backbone stays frozen)."""
+        return [self.encoder, self.decoder]
+
+    def encode_features(self, features: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """Device side after the stem: the values the quantizer sees (`state` (B,) unused here)."""
+        return self.encoder(features)
+
+    def decode_features(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """The decoder's rebuilt stem features from received values (the denoising stage's output)."""
+        return self.decoder(values.reshape(values.shape[0], *self.symbol_shape()), state)
+
     def decode_logits(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Logits (a detector: its head output) from received symbol values: decoder, then the frozen tail."""
-        return self.backbone.tail(self.decoder(values, state))
+        return self.edge_forward(values, state, self.decoder, self.backbone.tail)
+
+    def edge_forward(self, values: torch.Tensor, state: torch.Tensor, decoder: nn.Module, tail: nn.Module,
+                     memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+        """Head outputs from received values (B, num_symbols) or (B, *symbol_shape) with the given
+        decoder and tail (the service passes its inference-optimised copies and channels_last)."""
+        x = values.reshape(values.shape[0], *self.symbol_shape()).contiguous(memory_format=memory_format)
+        return tail(decoder(x, state))

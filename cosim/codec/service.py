@@ -67,6 +67,8 @@ class CodecMeta:
     task: str = "classification"  # or "detection"
     device_int8: bool = False  # stem + encoder conv run in int8 (calibrated, `int8.py`); else float32
     erasures: bool = False  # trained to decode payloads with erased (lost-frame) symbols
+    kind: str = "semanticnn"  # architecture (`model.CODEC_KINDS`): semanticnn, adjscc, agilenn
+    encoder_uses_ber: bool = False  # the device encoder takes the channel state (ADJSCC): `encode(x, ber=...)`
 
 
 def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
@@ -75,18 +77,19 @@ def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
     x = torch.zeros(1, *config.image_shape)
     stem_shape = model.stem_shape()
     sym_shape = model.symbol_shape()
-    num_symbols = int(np.prod(sym_shape))
+    num_symbols = model.num_symbols()
     nbytes = payload_bytes(num_symbols, config.bits)
     feat = torch.zeros(1, *stem_shape)
-    sym = torch.zeros(1, *sym_shape)
+    sym = torch.zeros(1, num_symbols)
     state = torch.zeros(1)
+    # the device side: stem + encoder (with a baseline's local predictor or attention modules)
     device = torch.nn.ModuleList([model.backbone.stem, model.encoder])
 
     def run_device() -> None:
-        model.encoder(model.backbone.stem(x))
+        model.encode_features(model.backbone.stem(x), state)
 
     device_macs = costs.count_macs(device, run_device)
-    decoder_macs = costs.count_macs(model.decoder, lambda: model.decoder(sym, state))
+    decoder_macs = costs.count_macs(model.decoder, lambda: model.decode_logits(sym, state))
     tail_macs = costs.count_macs(model.backbone.tail, lambda: model.backbone.tail(feat))
     stem_macs = costs.count_macs(model.backbone.stem, lambda: model.backbone.stem(x))
     flash = costs.flash_bytes_int8([model.backbone.stem, model.encoder], model.quantizer.levels)
@@ -106,7 +109,8 @@ def _measure(model: SplitModel, config: CodecConfig, name: str, sha256: str,
         fits_boards=tuple(b.board for b in boards if b.fits), gray=config.gray,
         ber_aware=config.ber_aware, fal=config.fal, xai=config.xai, num_classes=config.num_classes,
         image_shape=tuple(config.image_shape), sha256=sha256, weights_sha256=weights_sha256, task=config.task,
-        device_int8=bool((model.device_act_scales > 0).all()), erasures=config.erasures)
+        device_int8=bool(model.int8_device and (model.device_act_scales > 0).all()), erasures=config.erasures,
+        kind=config.kind, encoder_uses_ber=bool(model.encoder_uses_state and config.ber_aware))
 
 
 class Codec:
@@ -130,23 +134,30 @@ class Codec:
                              if self.meta.device_int8 else None)
 
     # -- device side -------------------------------------------------------------------------
-    def symbol_indices(self, x: np.ndarray, float_device: bool = False) -> np.ndarray:
+    def symbol_indices(self, x: np.ndarray, float_device: bool = False, ber: float = 0.0) -> np.ndarray:
         """Level indices (N, num_symbols) of images x (N, C, H, W) float32 in [0, 1], from the int8
-        device side if the codec is calibrated for it (unless `float_device`), else float32."""
+        device side if the codec is calibrated for it (unless `float_device`), else float32; `ber` is
+        the BER the device believes (only an encoder with `meta.encoder_uses_ber` reads it)."""
         x = self._images(x)
         out = np.empty((x.shape[0], self.meta.num_symbols), dtype=np.int64)
         device = self._int8_device if self._int8_device is not None and not float_device else None
+        state_value = float(channel_state(ber)) if self.meta.encoder_uses_ber else 0.0
         with torch.inference_mode():
             for start in range(0, x.shape[0], ENCODE_CHUNK):
                 xb = torch.from_numpy(x[start:start + ENCODE_CHUNK])
-                y = device(xb) if device is not None else self.model.encoder(self.model.backbone.stem(xb))
+                if device is not None:
+                    y = device(xb)
+                else:
+                    state = torch.full((xb.shape[0],), state_value)
+                    y = self.model.encode_features(self.model.backbone.stem(xb), state)
                 out[start:start + xb.shape[0]] = self.model.quantizer(y).indices.flatten(1).numpy()
         return out
 
-    def encode(self, x: np.ndarray, float_device: bool = False) -> np.ndarray:
+    def encode(self, x: np.ndarray, float_device: bool = False, ber: float = 0.0) -> np.ndarray:
         """Packed payloads uint8 (N, payload_bytes) of images x (int8 device side when calibrated,
-        unless `float_device`); deterministic."""
-        return pack_symbols(self.symbol_indices(x, float_device), self.config.bits, self.config.gray)
+        unless `float_device`), for a device that believes the channel has `ber` (read only by an
+        encoder with `meta.encoder_uses_ber`); deterministic."""
+        return pack_symbols(self.symbol_indices(x, float_device, ber), self.config.bits, self.config.gray)
 
     # -- edge side ---------------------------------------------------------------------------
     def decode_classify(self, packed: np.ndarray, ber_estimate: float | np.ndarray,
@@ -172,10 +183,9 @@ class Codec:
                 if mask.shape != idx.shape:
                     raise ValueError(f"codec {self.meta.name!r}: erased must be {idx.shape} bool, got {mask.shape}")
                 values = values.masked_fill(torch.from_numpy(mask), ERASED_VALUE)
-            values = values.view(batch, *self.meta.symbol_shape)
-            values = values.contiguous(memory_format=torch.channels_last)
-            decoded = self._decoder(values, torch.from_numpy(np.ascontiguousarray(state)))
-            return self._predict(self._tail(decoded))
+            out = self.model.edge_forward(values, torch.from_numpy(np.ascontiguousarray(state)), self._decoder,
+                                          self._tail, memory_format=torch.channels_last)
+            return self._predict(out)
 
     # -- uncompressed and bit-exact baselines --------------------------------------------------
     def classify_full(self, x: np.ndarray) -> np.ndarray:

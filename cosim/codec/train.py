@@ -35,7 +35,13 @@ import torch
 import torch.nn.functional as F
 
 from cosim.codec import xai
-from cosim.codec.model import CodecConfig, SplitModel, channel_state, snr_db_to_ber
+from cosim.codec.model import (
+    CodecConfig,
+    SplitModel,
+    build_split_model,
+    channel_state,
+    snr_db_to_ber,
+)
 from cosim.codec.quantize import bits_to_indices, indices_to_bits
 from cosim.tasks.base import get_task
 
@@ -89,7 +95,9 @@ class TrainConfig:
     erasure_frames: int = 0  # > 0: FAL also erases whole frames (payload cut into this many), see erasure.py
     erasure_max: float = 0.5  # per erasing batch, frame loss probability ~ U(0, erasure_max)
     single_stage: bool = False  # skip the denoising stage (the "no FAL as one stage" ablation)
-    recipe: str = "semanticnn"  # or "deepcod": one stage, distillation from the frozen backbone
+    recipe: str = "semanticnn"  # or "deepcod", "adjscc", "agilenn" (`RECIPES`)
+    local_channels: int | None = None  # agilenn: channels kept on the device (None: channels // 4, at least 1)
+    agile_rho: float = 0.8  # agilenn: share of the attribution the local channels must hold
 
 
 # What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
@@ -100,8 +108,11 @@ AUTHORS_PRESET = {
 PRESETS = {"cosim": {}, "authors": AUTHORS_PRESET}
 # "deepcod" (Yao et al., SenSys 2020, as the SemanticNN authors re-implement it for comparison): the same
 # encoder, quantizer, decoder and channel draws, trained in one stage by `distillation_loss` (no
-# denoising stage, no usage loss, no XAI term)
-RECIPES = ("semanticnn", "deepcod")
+# denoising stage, no usage loss, no XAI term). "adjscc" (`adjscc.py`): ADJSCC's SNR-conditioned encoder,
+# both stages, task stage cross-entropy only. "agilenn" (`agilenn.py`): AgileNN's local/remote split, one
+# stage of cross-entropy + xai_weight x its skewness loss.
+RECIPES = ("semanticnn", "deepcod", "adjscc", "agilenn")
+KIND_OF_RECIPE = {"semanticnn": "semanticnn", "deepcod": "semanticnn", "adjscc": "adjscc", "agilenn": "agilenn"}
 
 
 def with_preset(cfg: TrainConfig, preset: str) -> TrainConfig:
@@ -286,7 +297,7 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                gen: torch.Generator, rng: np.random.Generator, progress: Progress | None,
                sigma_steps: tuple[int, int]) -> None:
     """One Feature-augmentation Learning stage (1 = denoising MSE, 2 = task loss)."""
-    params = [*model.encoder.parameters(), *model.decoder.parameters()]
+    params = [p for m in model.codec_modules() for p in m.parameters()]
     lr = cfg.stage2_lr if stage == 2 and cfg.stage2_lr is not None else cfg.lr
     groups = [{"params": params}]
     centres = [p for p in model.quantizer.parameters() if p.requires_grad]
@@ -296,8 +307,8 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
     sched = _schedule(opt, cfg.epochs)
     steps = cfg.epochs * math.ceil(len(task) / cfg.batch_size)
     done = 0
-    model.encoder.train()
-    model.decoder.train()
+    for m in model.codec_modules():
+        m.train()
     quant = model.quantizer
     levels = quant.levels
     start_step, total_sigma_steps = sigma_steps
@@ -309,18 +320,24 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
             xb, tb = task.batch(idx, cfg.augment, gen)
             with torch.no_grad():
                 feats = model.backbone.stem(xb)
-            q = quant(model.encoder(feats))
             ber = draw_ber(cfg, rng)
+            state_value = float(channel_state(ber)) if model.config.ber_aware else 0.0
+            state = torch.full((len(idx),), state_value)
+            q = quant(model.encode_features(feats, state))
             received = corrupt(q.indices, ber, cfg.bits, cfg.gray, cfg.corruption, gen)
             changed = received != q.indices
             values = torch.where(changed, quant.sorted_centres().detach()[received], q.values)
             values = _erase(values, cfg, gen)
-            state_value = float(channel_state(ber)) if cfg.ber_aware else 0.0
-            state = torch.full((len(idx),), state_value)
             if stage == 1:
-                loss = F.mse_loss(model.decoder(values, state), feats)
+                loss = F.mse_loss(model.decode_features(values, state), feats)
             elif cfg.recipe == "deepcod":
                 loss = distillation_loss(model, feats, model.decoder(values, state), task, tb)
+            elif cfg.recipe == "agilenn":
+                from cosim.codec.agilenn import skewness_loss
+                loss = task.loss(model.decode_logits(values, state), tb)
+                loss = loss + cfg.xai_weight * skewness_loss(model, feats, state, tb, cfg.agile_rho)
+            elif cfg.recipe == "adjscc":
+                loss = task.loss(model.decode_logits(values, state), tb)
             else:
                 loss = task.loss(model.decode_logits(values, state), tb)
                 usage = centre_usage(q.probs, q.indices, levels, cfg.hist_mode)
@@ -394,15 +411,22 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
                                    image_shape=data.image_shape, num_classes=data.num_classes, kernel=1,
                                    task=cfg.task))
     _, stem_h, _ = probe.stem_shape()
+    if cfg.recipe not in RECIPES:
+        raise ValueError(f"unknown training recipe {cfg.recipe!r}; known: {', '.join(RECIPES)}")
+    agile = cfg.recipe == "agilenn"
+    if agile and not get_task(cfg.task).scalar_accuracy:
+        raise ValueError("recipe agilenn combines class scores: it needs task classification")
+    local = (cfg.local_channels if cfg.local_channels is not None else max(1, cfg.channels // 4)) if agile else 0
     codec_cfg = CodecConfig(
         name=cfg.name or f"{data.name}-{cfg.backbone}-b{cfg.bits}", dataset=data.name,
         backbone=cfg.backbone, image_shape=data.image_shape, num_classes=data.num_classes,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
-        decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware, fal=cfg.fal,
-        xai=cfg.xai, task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal)
+        decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware and not agile, fal=cfg.fal,
+        xai=cfg.xai and cfg.recipe == "semanticnn", task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal,
+        kind=KIND_OF_RECIPE[cfg.recipe], local_channels=local)
     if cfg.xai_of == "loss" and not get_task(cfg.task).scalar_accuracy:
         raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
-    model = SplitModel(codec_cfg)
+    model = build_split_model(codec_cfg)
     model.quantizer.sigma = cfg.sigma
     model.quantizer.gradient = cfg.quantizer_gradient
     if cfg.fixed_centres:
@@ -419,14 +443,13 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
-    if cfg.recipe not in RECIPES:
-        raise ValueError(f"unknown training recipe {cfg.recipe!r}; known: {', '.join(RECIPES)}")
     if not (cfg.single_stage or cfg.recipe == "deepcod"):
         _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))
     _fal_stage(model, task, cfg, 2, gen, rng, progress, (steps_per_stage, 2 * steps_per_stage))
     model.quantizer.sigma = cfg.sigma_end if cfg.sigma_end is not None else cfg.sigma
     model.eval()
-    calibrate_device_int8(model, x)
+    if model.int8_device:
+        calibrate_device_int8(model, x)
     with torch.no_grad():
         xt = torch.from_numpy(np.array(data.x_test, dtype=np.float32))
         acc = get_task(cfg.task).test_score(model, xt, data)

@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ev = sub.add_parser("eval", help="accuracy (detection: mAP@0.5 and mAP@0.5:0.95) versus BER (mean and "
                         "95%% interval), sizes, board costs")
-    ev.add_argument("ckpt", metavar="CKPT", help="checkpoint path or builtin:NAME")
+    ev.add_argument("ckpt", metavar="CKPT", nargs="+", help="checkpoint path or builtin:NAME; several "
+                    "(same data set): side by side, e.g. SemanticNN and its baselines")
     ev.add_argument("--ber", type=float, nargs="+", default=[0.0, 1e-3, 1e-2, 5e-2, 0.1],
                     help="bit error rates (default: 0 1e-3 1e-2 5e-2 0.1)")
     ev.add_argument("--realisations", type=int, default=5, help="error realisations per BER (default 5)")
@@ -114,6 +115,9 @@ def run_eval(args: argparse.Namespace) -> int:
     if any(not 0.0 <= b <= 1.0 for b in args.ber):
         raise CosimError("--ber values must lie in [0, 1]")
     torch.set_num_threads(max(1, args.threads))
+    if len(args.ckpt) > 1:
+        return _eval_side_by_side(args)
+    args.ckpt = args.ckpt[0]
     codec = load_codec(args.ckpt)
     data = load_dataset(codec.meta.dataset, root=args.root)
     if not get_task(codec.meta.task).scalar_accuracy:  # detection: mAP per BER instead of accuracy
@@ -152,6 +156,54 @@ def run_eval(args: argparse.Namespace) -> int:
         for p, a, b in zip(erasures.loss_probs, erasures.erased, erasures.whole_inference_lost):
             print(f"{p:>8g}  {a.mean:8.4f} ± {_ci(a):6}  {b.mean:8.4f} ± {_ci(b):6}")
     _print_boards(report["boards"])
+    return 0
+
+
+KIND_LABELS = {"semanticnn": "SemanticNN", "adjscc": "ADJSCC", "agilenn": "AgileNN"}
+
+
+def _eval_side_by_side(args: argparse.Namespace) -> int:
+    """Several classification codecs of one data set on its test split: one accuracy column each (same
+    BERs, realisations and error streams), their sizes and device costs, then the int8 split baseline
+    of the first."""
+    from cosim.codec.checkpoint import load_codec
+    from cosim.codec.evaluate import evaluate_codec
+    from cosim.data import load_dataset
+    from cosim.errors import CosimError
+    from cosim.tasks.base import get_task
+
+    if args.frames > 0:
+        raise CosimError("--frames: evaluates one checkpoint at a time")
+    codecs = [load_codec(spec) for spec in args.ckpt]
+    first = codecs[0].meta
+    for spec, codec in zip(args.ckpt, codecs):
+        if codec.meta.dataset != first.dataset:
+            raise CosimError(f"{spec}: trained on {codec.meta.dataset!r}, {args.ckpt[0]} on {first.dataset!r}: "
+                             f"side by side needs one data set")
+        if not get_task(codec.meta.task).scalar_accuracy:
+            raise CosimError(f"{spec}: a {codec.meta.task} codec: side by side compares classification "
+                             f"accuracy (evaluate it alone)")
+    data = load_dataset(first.dataset, root=args.root)
+    evs = [evaluate_codec(c, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
+                          seed=args.seed, int8=not args.no_baseline and i == 0, float_device=False)
+           for i, c in enumerate(codecs)]
+    reports = [eval_report(c, ev) | {"kind": c.meta.kind, "device_macs": c.meta.device_macs}
+               for c, ev in zip(codecs, evs)]
+    if args.json:
+        print(json.dumps({"codecs": reports}, indent=2))
+        return 0
+    print(f"{len(codecs)} codecs on {first.dataset} test split ({evs[0].samples} samples, {args.realisations} "
+          f"realisations, oracle BER estimate at the edge and, for ADJSCC, at the device)")
+    print(f"{'codec':<24} {'kind':<11} {'payload bits':>12} {'device MACs':>12} {'edge MACs':>12}")
+    for c in codecs:
+        m = c.meta
+        print(f"{m.name[:24]:<24} {KIND_LABELS.get(m.kind, m.kind):<11} {m.payload_bits:>12} "
+              f"{m.device_macs:>12} {m.edge_macs:>12}")
+    columns = [(f"{c.meta.name[:18]} ({KIND_LABELS.get(c.meta.kind, c.meta.kind)})", ev.semantic)
+               for c, ev in zip(codecs, evs)]
+    if evs[0].int8 is not None:
+        columns.append(("int8 split (no ARQ)", evs[0].int8))
+    _print_table(evs[0].bers, columns)
     return 0
 
 

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+RECIPES = ("semanticnn", "deepcod", "adjscc", "agilenn")  # = cosim.codec.train.RECIPES (no torch import here)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `train` command."""
@@ -52,9 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="cosim (default) or authors: the official code's quantizer gradient (clipped "
                    "identity), fixed centres, gradient-free usage loss, symbol replacement, integer SNR "
                    "draws, no error-free batches, cross-entropy attribution (overrides --corruption)")
-    p.add_argument("--recipe", choices=("semanticnn", "deepcod"), default="semanticnn",
-                   help="semanticnn (two FAL stages, default) or deepcod (the DeepCOD baseline: one stage "
-                   "of distillation from the frozen backbone)")
+    p.add_argument("--recipe", choices=RECIPES, default="semanticnn",
+                   help="semanticnn (two FAL stages, default), or a baseline of the paper: deepcod (one stage "
+                   "of distillation from the frozen backbone), adjscc (SNR-conditioned attention in encoder "
+                   "and decoder; both stages, cross-entropy only), agilenn (XAI-guided local/remote feature "
+                   "split, one stage with the skewness loss)")
+    p.add_argument("--local-channels", type=int, default=None, metavar="K",
+                   help="agilenn: feature channels kept for the device's local predictor (default "
+                   "channels // 4, at least 1)")
+    p.add_argument("--rho", type=float, default=0.8,
+                   help="agilenn: share of the attribution the local channels must hold (default 0.8)")
     p.add_argument("--erasure-frames", type=int, default=0, metavar="F",
                    help="also train with lost frames: the payload cut into F frames, erased symbols fed "
                    "as 0 (default 0: off)")
@@ -100,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         fal=not args.no_fal, xai=not args.no_xai, ber_aware=not args.ber_unaware, gray=args.gray,
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
         backbone_weights=args.backbone_weights, root=args.root, recipe=args.recipe,
-        single_stage=args.single_stage, erasure_frames=args.erasure_frames)
+        single_stage=args.single_stage, erasure_frames=args.erasure_frames,
+        local_channels=args.local_channels, agile_rho=args.rho)
     task = get_task(args.task)
     if args.preset == "authors" and not task.scalar_accuracy:
         raise CosimError("--preset authors is defined for --task classification only")
@@ -143,11 +153,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-INT_RANGES = {"channels": (1, 1024), "epochs": (1, 100_000), "pretrain_epochs": (0, 100_000),
+INT_RANGES = {"local_channels": (1, 1023), "channels": (1, 1024), "epochs": (1, 100_000), "pretrain_epochs": (0, 100_000),
               "decoder_width": (1, 4096), "batch_size": (1, 65_536), "kernel": (1, 64), "threads": (1, 256),
               "seed": (0, 2**63 - 1)}
 FLOAT_RANGES = {"lr": (0.0, 10.0), "stage2_lr": (0.0, 10.0), "pretrain_lr": (0.0, 10.0),
-                "centre_lr_scale": (0.0, 100.0), "anneal": (0.0, 100.0)}
+                "centre_lr_scale": (0.0, 100.0), "anneal": (0.0, 100.0), "rho": (0.0, 1.0)}
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -165,6 +175,13 @@ def check_options(args: argparse.Namespace) -> None:
         v = getattr(args, name)
         if v is not None and not (math.isfinite(v) and lo < v <= hi):
             raise CosimError(f"--{name.replace('_', '-')} {v}: must be a finite number in ({lo:g}, {hi:g}]")
+    if args.recipe == "agilenn":
+        local = args.local_channels if args.local_channels is not None else max(1, args.channels // 4)
+        if local >= args.channels:
+            raise CosimError(f"--local-channels {local}: must be smaller than --channels {args.channels} "
+                             f"(the rest is offloaded)")
+    elif args.local_channels is not None:
+        raise CosimError("--local-channels: only used by --recipe agilenn")
     if len(args.name) > 200:
         raise CosimError("--name: longer than 200 characters")
     out = check_user_path(args.out, "--out")

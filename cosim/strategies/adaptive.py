@@ -15,6 +15,7 @@ from cosim.strategies.base import (
     load_codec,
     options,
     register,
+    require_kind,
     where,
 )
 from cosim.strategies.evaluator import quantise_ber
@@ -120,6 +121,7 @@ class Adaptive:
             specs = (f"builtin:{ds}-b1", f"builtin:{ds}-b2", codec_spec, f"builtin:{ds}-b4")
         for spec in specs:
             load_codec(ctx, spec, group, "strategy_options.variants")
+            require_kind(ctx, spec, group, self.name, "semanticnn")
         setups = [semantic_setup(ctx, spec) for spec in specs]
         board, radio = load_board(group.board), load_radio(group.radio)
         est = ctx.scenario.ber_estimate

@@ -13,6 +13,8 @@ encoded payloads, a per-World cache) and never changes when a strategy is added.
 | `raw` | nothing | 8-bit pixels, or the JPEG file | yes | the whole model |
 | `local` | the whole model | the class index (8 bits; a detector: 61-byte detections) | yes | nothing |
 | `adaptive` | stem + encoder of the variant it picks | that variant's symbols | no | its decoder + tail |
+| `adjscc` | stem + SNR-conditioned encoder (the BER fed back) | symbols | no | BER-aware decoder + tail |
+| `agilenn` | stem + extractor + local predictor | remote symbols + local scores | no | decoder + tail, combined |
 
 Every payload is per sample and fixed by the data set, so each strategy gives the shared batched
 evaluator (`cosim.strategies.evaluator.SemanticEvaluator`) a table of payloads indexed by sample id and a batched
@@ -38,7 +40,7 @@ DEFAULT_MAX_RETRIES = 7
 
 STRATEGIES: Registry[type] = Registry("strategy", builtins=(
     "cosim.strategies.semantic", "cosim.strategies.bitexact", "cosim.strategies.imaging",
-    "cosim.strategies.local", "cosim.strategies.adaptive",
+    "cosim.strategies.local", "cosim.strategies.adaptive", "cosim.strategies.baselines",
 ))
 
 
@@ -202,3 +204,18 @@ def load_codec(ctx: StrategyContext, spec: str, group, why: str):
         raise
     except CosimError as exc:
         raise ScenarioError(f"{where(group)}: {why}: {exc}") from None
+
+
+STRATEGY_OF_KIND = {"semanticnn": "semanticnn", "adjscc": "adjscc", "agilenn": "agilenn"}  # codec kind -> strategy
+
+
+def require_kind(ctx: StrategyContext, spec: str, group, strategy: str, kind: str):
+    """The codec at `spec`; ScenarioError naming the group if it is not a `kind` checkpoint (the
+    strategy for its kind in the message)."""
+    codec = load_codec(ctx, spec, group, "codec")
+    found = getattr(codec.meta, "kind", "semanticnn")
+    if found != kind:
+        hint = STRATEGY_OF_KIND.get(found)
+        raise ScenarioError(f"{where(group)}: strategy {strategy!r} needs a {kind} checkpoint, codec {spec} is "
+                            f"a {found} codec" + (f" (use strategy {hint!r})" if hint else ""))
+    return codec

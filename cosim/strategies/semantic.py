@@ -13,6 +13,7 @@ from cosim.strategies.base import (
     load_codec,
     options,
     register,
+    require_kind,
     where,
 )
 
@@ -51,7 +52,9 @@ class SemanticNN:
     def setup(self, ctx: StrategyContext, codec_spec: str, group) -> StrategySetup:
         opts = options(group, self.name, self.accepts)
         arq, retries = arq_setting(group, opts, default=False)
-        return semantic_setup(ctx, self.codec_spec(ctx, codec_spec, group), arq, retries)
+        spec = self.codec_spec(ctx, codec_spec, group)
+        require_kind(ctx, spec, group, self.name, "semanticnn")
+        return semantic_setup(ctx, spec, arq, retries)
 
     def codec_spec(self, ctx: StrategyContext, codec_spec: str, group) -> str:
         """The checkpoint this strategy runs: the group's codec if it already is the ablation, else
