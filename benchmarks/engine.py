@@ -20,7 +20,8 @@ The floor of a run (measured up to 10,000 devices) is the same work with no mode
   no cache (`ratio_to_floor`), or on only as many samples as the run actually decoded
   (`ratio_to_strict_floor`: the headline; the run's exact cache answers the rest).
 
-Throughput targets are judged on CPU time of the run's process (less sensitive to the other jobs on a
+cosim is imported from PYTHONPATH if it is set (so another worktree can time its code with this
+script), else from this checkout. Throughput targets are judged on CPU time of the run's process (less sensitive to the other jobs on a
 shared machine); wall-time figures are printed beside them. `--quick` runs every case at 1,000 devices
 with 3,000 inferences in this one process (CI size, seconds): a smoke test, most targets are n/a.
 """
@@ -41,7 +42,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT)]  # run from a checkout without installing
+# cosim from PYTHONPATH if set (another worktree can time its own code with this script), else this checkout
+if not os.environ.get("PYTHONPATH"):
+    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
 FLOOR_MAX_DEVICES = 10_000  # the floor decodes every delivered sample: skipped above this size
 GB = 1024.0  # MB
@@ -160,7 +164,7 @@ def measure(case: str, devices: int, inferences: int, floor: bool) -> dict:
 def measure_fresh(case: str, devices: int, inferences: int, floor: bool) -> dict:
     """`measure` in a new Python process (its own peak RSS); a failed run is returned as {"error": ...}."""
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+               PYTHONPATH=os.environ.get("PYTHONPATH") or str(ROOT))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", case, str(devices), str(inferences)]
     if not floor:
         cmd.append("--no-floor")
@@ -259,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = [(c, d) for c in cases for d in sizes]
     if args.million:
         plan += [(c, MILLION) for c in cases if c in ("dedicated", "tdma")]
+    import cosim
+
     load = os.getloadavg()
     runs: dict[tuple[str, int], dict] = {}
     run = measure if args.quick or args.in_process else measure_fresh
@@ -269,11 +275,12 @@ def main(argv: list[str] | None = None) -> int:
             print(line(r), flush=True)
     checks = targets(runs)
     if args.json:
-        print(json.dumps({"load_average": load, "runs": list(runs.values()),
+        print(json.dumps({"cosim": str(Path(cosim.__file__).parent), "load_average": load, "runs": list(runs.values()),
                           "targets": [{"target": t, "value": v, "bound": b, "met": m} for t, v, b, m in checks]},
                          indent=2))
         return 0
-    print(f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    print(f"cosim from {Path(cosim.__file__).parent}; load average at start {load[0]:.2f} {load[1]:.2f} "
+          f"{load[2]:.2f} on {os.cpu_count()} CPUs")
     for name, value, bound, met in checks:
         verdict = "n/a " if met is None else "PASS" if met else "FAIL"
         shown = "not measured" if value is None else f"{value:,.2f}"
