@@ -33,17 +33,32 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from cosim.errors import CosimError
-    from cosim.sweep.execute import describe_record, load_sweep, run_sweep
 
     form = figure_format(args)
     if args.workers is not None and args.workers < 0:
         raise CosimError(f"--workers {args.workers}: must be 0 (in-process) or a positive number")
     if args.serial and args.scheduler:
         raise CosimError("--serial and --scheduler exclude each other")
+    workers = 0 if args.serial else args.workers if args.workers is not None else (os.cpu_count() or 1)
+    pool = None
+    if workers and not args.scheduler:  # start the workers now: they import the engine while the sweep loads
+        from cosim.sweep.cluster import LocalPool
+
+        pool = LocalPool(workers)
+    try:
+        return _sweep(args, form, workers, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _sweep(args: argparse.Namespace, form, workers: int, pool) -> int:
+    """Load, check and run the sweep (on `pool` if given), then write figures and the report."""
+    from tqdm import tqdm
+
     from cosim.io import check_plain_name, check_user_path
+    from cosim.sweep.execute import describe_record, load_sweep, run_sweep
 
     check_user_path(args.sweep, "SWEEP")
     sweep = load_sweep(args.sweep, args.overrides)
@@ -57,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
         outdir = check_user_path(args.out, "-o")
     else:
         outdir = Path("out") / "sweeps" / check_plain_name(sweep.name, "sweep name")
-    workers = 0 if args.serial else args.workers if args.workers is not None else (os.cpu_count() or 1)
     total = len(sweep.unique_keys)
     mode = (f"scheduler {args.scheduler}" if args.scheduler else
             "in-process" if workers == 0 else f"LocalCluster with {workers} worker processes")
@@ -72,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = run_sweep(sweep, outdir, workers=workers, scheduler=args.scheduler,
-                           progress=progress, figures=False, force_outdir=args.force_outdir)
+                           progress=progress, figures=False, force_outdir=args.force_outdir, pool=pool)
     finally:
         if bar is not None:
             bar.close()

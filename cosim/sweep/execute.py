@@ -33,6 +33,7 @@ from cosim.io import (
     write_marker,
 )
 from cosim.rng import seed_sequence
+from cosim.sweep.cluster import LocalPool
 
 log = logging.getLogger(__name__)
 
@@ -408,65 +409,84 @@ def run_sweep(
     progress: Callable[[dict], None] | None = None,
     figures: bool = True,
     force_outdir: bool = False,
+    pool: LocalPool | None = None,
 ) -> SweepResult:
     """Run every unfinished run of `sweep` (serially if workers == 0, else on Dask) and write the tables.
 
     `progress` is called with each stored record (cached ones first) so a caller can count runs.
+    `pool`: a LocalPool the caller started early (`cosim sweep` does, before loading the sweep); else,
+    if runs are pending, one of `workers` processes (default: one per core) is started here unless
+    `scheduler` is given. It is closed in the background while the tables are written; a pool the caller passed is
+    left closing (the caller joins it with `pool.close()`), one started here is waited for.
     """
     from cosim.sweep import table as sweep_table
 
-    outdir = Path(outdir)
-    claim_output(outdir, "sweep", "-o", force_outdir, SWEEP_ENTRIES)
+    owned = pool is None  # a pool the caller passed is the caller's to wait for
     try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        ours = set(SWEEP_ENTRIES) | set((read_marker(outdir) or {}).get("entries", ()))
-        write_marker(outdir, "sweep", ours & set(SWEEP_ENTRIES), cosim_version=__version__)
-    except OSError as exc:
-        raise OutputError(f"-o {outdir}: cannot write the sweep's outputs there ({exc.strerror or exc})") from None
-    store = RunStore(outdir)
-    by_key = {r.key: r for r in reversed(sweep.runs)}  # first run of each key wins
-    by_key = {k: by_key[k] for k in sweep.unique_keys}
-    records: dict[str, dict] = {}
-    for key in by_key:
-        rec = store.load(key)
-        if rec is not None and rec.get("status") == "ok":
-            records[key] = rec
+        outdir = Path(outdir)
+        claim_output(outdir, "sweep", "-o", force_outdir, SWEEP_ENTRIES)
+        try:
+            outdir.mkdir(parents=True, exist_ok=True)
+            ours = set(SWEEP_ENTRIES) | set((read_marker(outdir) or {}).get("entries", ()))
+            write_marker(outdir, "sweep", ours & set(SWEEP_ENTRIES), cosim_version=__version__)
+        except OSError as exc:
+            raise OutputError(f"-o {outdir}: cannot write the sweep's outputs there ({exc.strerror or exc})") from None
+        store = RunStore(outdir)
+        by_key = {r.key: r for r in reversed(sweep.runs)}  # first run of each key wins
+        by_key = {k: by_key[k] for k in sweep.unique_keys}
+        records: dict[str, dict] = {}
+        for key in by_key:
+            rec = store.load(key)
+            if rec is not None and rec.get("status") == "ok":
+                records[key] = rec
+                if progress:
+                    progress(rec)
+        cached = len(records)
+        pending = [by_key[k] for k in by_key if k not in records]
+        _write_manifest(sweep, outdir)
+
+        def finish(spec: RunSpec, outcome: RunOutcome) -> None:
+            rec = _record(spec, outcome)
+            store.save(rec)
+            records[spec.key] = rec
+            if outcome.status != "ok":
+                log.info("run %s failed: %s", _describe(spec), outcome.error)
             if progress:
                 progress(rec)
-    cached = len(records)
-    pending = [by_key[k] for k in by_key if k not in records]
-    _write_manifest(sweep, outdir)
 
-    def finish(spec: RunSpec, outcome: RunOutcome) -> None:
-        rec = _record(spec, outcome)
-        store.save(rec)
-        records[spec.key] = rec
-        if outcome.status != "ok":
-            log.info("run %s failed: %s", _describe(spec), outcome.error)
-        if progress:
-            progress(rec)
-
-    if pending:
-        if scheduler is None and workers == 0:
+        if pending and scheduler is not None:
+            client = _scheduler_client(scheduler)
+            try:
+                _run_dask(pending, client, simulate, finish)
+            finally:
+                client.close()
+        elif pending and (pool is not None or workers != 0):
+            pool = pool or LocalPool(workers or os.cpu_count() or 1)
+            _run_dask(pending, pool.client(), simulate, finish)
+        else:
             for spec in pending:
                 finish(spec, run_one(spec.key, spec.scenario, simulate))
-        else:
-            _run_dask(pending, workers, scheduler, simulate, finish)
-    rows = []
-    for run in sweep.runs:
-        rec = records[run.key]
-        rows.append({**rec, "params": dict(run.params), "replication": run.replication, "seed": run.seed})
-    table = sweep_table.results_table(sweep.param_paths, rows)
-    results = sweep_table.write_table(table, outdir / "results")
-    agg = sweep_table.aggregate_table(table, list(sweep.param_paths))
-    aggregate = sweep_table.write_table(agg, outdir / "aggregate")
-    figs: list[Path] = []
-    if figures:
-        from cosim.plots import sweep as sweep_plots
+        if pool is not None:
+            pool.close(wait=False)  # the workers shut down while the tables are written
+        rows = []
+        for run in sweep.runs:
+            rec = records[run.key]
+            rows.append({**rec, "params": dict(run.params), "replication": run.replication, "seed": run.seed})
+        table = sweep_table.results_table(sweep.param_paths, rows)
+        results = sweep_table.write_table(table, outdir / "results")
+        agg = sweep_table.aggregate_table(table, list(sweep.param_paths))
+        aggregate = sweep_table.write_table(agg, outdir / "aggregate")
+        figs: list[Path] = []
+        if figures:
+            from cosim.plots import sweep as sweep_plots
 
-        figs = sweep_plots.sweep_figures(table, list(sweep.param_paths), outdir / "figures")
-    failed = tuple(rec for k, rec in records.items() if rec["status"] != "ok")
-    return SweepResult(outdir, len(by_key), len(pending), cached, failed, results, aggregate, tuple(figs))
+            figs = sweep_plots.sweep_figures(table, list(sweep.param_paths), outdir / "figures")
+        failed = tuple(rec for k, rec in records.items() if rec["status"] != "ok")
+        return SweepResult(outdir, len(by_key), len(pending), cached, failed, results, aggregate, tuple(figs))
+
+    finally:
+        if pool is not None:
+            pool.close(wait=owned)
 
 
 def _describe(spec: RunSpec) -> str:
@@ -496,43 +516,28 @@ def _write_manifest(sweep: Sweep, outdir: Path) -> None:
 
 def _run_dask(
     pending: Sequence[RunSpec],
-    workers: int | None,
-    scheduler: str | None,
+    client,
     simulate: Callable[[Scenario], dict],
     finish: Callable[[RunSpec, RunOutcome], None],
 ) -> None:
-    """Map the pending runs over a Dask cluster (a new LocalCluster, or `scheduler`'s) as they finish."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    """Map the pending runs over a Dask cluster, recording each as it finishes."""
+    from dask.distributed import as_completed
 
-    quiet = logging.getLogger("distributed")
-    old_level = quiet.level
-    quiet.setLevel(logging.ERROR)  # its INFO chatter would reach the CLI's stderr handler
-    cluster = None
-    try:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise CosimError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-        else:
-            n = workers if workers else (os.cpu_count() or 1)
-            # a random port for the scheduler's HTTP server and no dashboard: other users may own :8787
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
-            client = Client(cluster)
+    futures = {client.submit(run_one, spec.key, spec.scenario, simulate, pure=False): spec for spec in pending}
+    for fut in as_completed(futures):
+        spec = futures[fut]
         try:
-            futures = {client.submit(run_one, spec.key, spec.scenario, simulate, pure=False): spec
-                       for spec in pending}
-            for fut in as_completed(futures):
-                spec = futures[fut]
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died; record it, go on
-                    outcome = RunOutcome(spec.key, "failed", error=f"worker failed: {type(exc).__name__}: {exc}")
-                finish(spec, outcome)
-        finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
-        quiet.setLevel(old_level)
+            outcome = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker died; record it, go on
+            outcome = RunOutcome(spec.key, "failed", error=f"worker failed: {type(exc).__name__}: {exc}")
+        finish(spec, outcome)
+
+
+def _scheduler_client(scheduler: str):
+    """A Client of the Dask cluster at `scheduler` (CosimError if it cannot be reached)."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise CosimError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
