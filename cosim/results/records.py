@@ -118,18 +118,6 @@ def arrow_schema(schema: dict[str, Column] = SCHEMA) -> pa.Schema:
     return pa.schema(fields, metadata={"cosim.columns": json.dumps(doc)})
 
 
-@dataclass(frozen=True)
-class DevicePlace:
-    """Per-device facts written into every record of the device (looked up at flush, not per row)."""
-
-    server: int  # index of the edge server it is attached to
-    distance_m: float
-    x_m: float = math.nan  # NaN: not modelled (null in the table)
-    y_m: float = math.nan
-    noise_dbm: float = math.nan  # receiver noise floor where the channel models path loss
-    snr_modelled: bool = False  # the device's channel models SNR (its records carry snr_db)
-
-
 class Recorder:
     """Collects finished inferences row by row and streams them, as tidy columns, to a Parquet file."""
 
@@ -147,7 +135,7 @@ class Recorder:
         self.chunk_rows = chunk_rows
         self.rows: list[tuple] = []  # one tuple of RAW values per inference
         self.count = 0
-        # where each device is, as columns (`place_many`): one DevicePlace object per device cost ~200 B,
+        # where each device is, as columns (`place_many`): one object per device cost ~200 B,
         # 200 MB at 1,000,000 devices; these arrays cost 30 B per device
         self._place_parts: list[dict[str, np.ndarray]] = []
         self.placed = 0  # devices placed so far
@@ -155,15 +143,11 @@ class Recorder:
         self.schema = arrow_schema()
         self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
 
-    def place(self, device: int, place: DevicePlace) -> None:
-        """Register where device `device` is (call before the run, in device order)."""
-        self.place_many(device, [place.server], [place.distance_m], [place.x_m], [place.y_m], [place.noise_dbm],
-                        [place.snr_modelled])
-
     def place_many(self, first: int, server, distance_m, x_m=None, y_m=None, noise_dbm=None,
                    snr_modelled=None) -> None:
-        """Register where devices `first`, `first` + 1, ... are: one entry per device in each sequence
-        (DevicePlace's fields; x_m, y_m, noise_dbm default to NaN, snr_modelled to False)."""
+        """Register where devices `first`, `first` + 1, ... are (call before the run, in device order): one
+        entry per device in each sequence: the edge server index, distance (m), position (m) and receiver
+        noise floor (dBm) where modelled (NaN by default), and whether the channel models SNR."""
         if first != self.placed:
             raise ValueError(f"device {first} placed out of order (expected {self.placed})")
         server = np.asarray(server, dtype=np.int32)

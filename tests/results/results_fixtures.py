@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from cosim.inference import DELIVERED, LOST_COLLISION, LOST_HEADER, Inference
-from cosim.results.records import DevicePlace, Recorder
+from cosim.results.records import Recorder
 from cosim.results.summary import GroupFacts, ServerFacts
 
 # group a: devices 0, 1 (duty cycle 0.5, 96 payload bits, asleep 1 mW); group b: device 2 (200 bits, 2 mW)
@@ -27,9 +29,8 @@ ROWS = [
 def records(path) -> None:
     rec = Recorder(path, ["a", "b"], deadline_s=DEADLINE_S, server_names=["s0", "s1"],
                    group_strategies=["semanticnn", "raw"])
-    rec.place(0, DevicePlace(0, 5.0))
-    rec.place(1, DevicePlace(0, 7.0))
-    rec.place(2, DevicePlace(1, 3.0, 1.0, 2.0, noise_dbm=-100.0, snr_modelled=True))
+    rec.place_many(0, [0, 0, 1], [5.0, 7.0, 3.0], [math.nan, math.nan, 1.0], [math.nan, math.nan, 2.0],
+                   [math.nan, math.nan, -100.0], [False, False, True])
     for device, group, label, pred, lost, t, latency, air in ROWS:
         inf = Inference(device, group, 0, label, t)
         inf.lost, inf.pred = lost, pred
