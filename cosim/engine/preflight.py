@@ -145,6 +145,9 @@ def _locate(message: str, scenario: Scenario) -> tuple[Loc | None, str]:
     if m and m.group(1) in names:
         loc = ("devices", names.index(m.group(1)), *(m.group(2).split(".") if m.group(2) else ()))
         rest = message[m.end():].lstrip(": ")
+        field = loc[2] if len(loc) == 3 else None
+        if field in Scenario.model_fields and getattr(scenario.devices[loc[1]], field, 0) is None:
+            return (field,), f"{field}: {rest}"  # the group inherits it: point at the scenario's own line
         return loc, f"{'.'.join(map(str, loc))} (group {m.group(1)!r}): {rest}"
     leaves = [(loc, v) for loc, v in _string_leaves(scenario.model_dump(mode="json"), ()) if loc[-1] != "name"]
     for hit in (lambda v: f"'{v}'" in message, lambda v: len(v) > 3 and v in message):

@@ -105,7 +105,7 @@ CASES = [
     ("unknown-strategy", TEXT.replace("strategy: semanticnn", "strategy: telepathy"),
      ":16: devices.0.strategy: unknown strategy 'telepathy'"),
     ("unknown-codec", TEXT.replace("codec: builtin:digits ", "codec: builtin:nope "),
-     "codec (group 'sensors'): builtin:nope: no such built-in codec; did you mean"),
+     ":8: codec: builtin:nope: no such built-in codec"),
     ("unknown-dataset", TEXT.replace("dataset: digits ", "dataset: imagenet "),
      ":7: dataset: unknown data set 'imagenet'"),
     ("unused-option", TEXT.replace("    strategy: semanticnn", "    strategy: semanticnn\n    strategy_options: {jpeg_quality: 50}"),
