@@ -43,6 +43,26 @@ def test_engine_quick_measures_every_medium():
     assert verdicts["dedicated 1M World build, s"]["met"] is None  # not measured in --quick
 
 
+def test_sweep_quick_runs_both_modes_with_identical_records():
+    out = _run("sweep.py", "--quick", "--json")
+    modes = {r["mode"]: r for r in out["runs"]}
+    assert set(modes) == {"serial", "dask"}
+    for r in modes.values():
+        assert "error" not in r, r
+        assert r["runs"] == r["executed"] == 4 and r["failed"] == 0
+        assert 0 < r["run_sweep_s"] <= r["wall_s"]  # the figure without start-up is part of the whole
+    assert modes["serial"]["workers"] == 0 and modes["dask"]["workers"] == 2
+    assert out["speedup"] == pytest.approx(modes["dask"]["runs_per_s"] / modes["serial"]["runs_per_s"])
+    assert out["headline"] == "speedup"
+    # every run stored the same record in both modes, the run's own wall time aside
+    assert out["records"]["records"] == 4 and out["records"]["identical_masked"] == 4
+    assert set(out["records"]["fields_differing_raw"]) <= {"summary.wall_time_s"}
+    verdicts = {t["target"]: t for t in out["targets"]}
+    assert verdicts["run records not identical, serial vs dask"] == {
+        "target": "run records not identical, serial vs dask", "value": 0, "bound": "<= 0", "met": True}
+    assert verdicts["dask 2 workers / serial runs per s, 20+ runs"]["met"] is None  # 4 runs judge nothing
+
+
 def test_targets_are_judged_against_the_issue_bounds():
     runs = {
         ("dedicated", 1000): {"ratio_to_strict_floor": 2.5, "cpu_inferences_per_s": 50_000.0},
