@@ -16,6 +16,7 @@ most values fall inside the [-1, 1] span of the initial centres) instead of a fi
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -73,6 +74,7 @@ class CodecConfig:
     erasures: bool = False  # trained with erased frames (`erasure.py`): decode partial payloads
     kind: str = "semanticnn"  # a registered `CODEC_KINDS` name: SemanticNN or a baseline (`adjscc`, `agilenn`)
     local_channels: int = 0  # agilenn: feature channels kept on the device for its local predictor
+    tune_tail: bool = False  # the codec path has its own copy of the tail, fine-tuned in the task stage
 
 
 class GDN(nn.Module):
@@ -300,6 +302,10 @@ class SplitModel(nn.Module):
         self.encoder = self._make_encoder(stem_channels, k)
         self.quantizer = SoftQuantizer(config.bits)
         self.decoder = self._make_decoder(stem_channels, k)
+        # a departure from the authors (frozen tail), for small backbones whose tail is not robust to
+        # rebuilt features: the codec path gets its own tail, fine-tuned with the decoder in the task
+        # stage; the backbone's tail stays as pre-trained for the int8 split, raw and local baselines
+        self.codec_tail = copy.deepcopy(self.backbone.tail) if config.tune_tail else None
         self.register_buffer("int8_scale", torch.ones(()))
         # activation scales of the int8 device side (`int8.py`); zeros = not calibrated (float device)
         from cosim.codec.int8 import num_activation_scales
@@ -334,7 +340,12 @@ class SplitModel(nn.Module):
 
     def codec_modules(self) -> list[nn.Module]:
         """The modules training updates besides the quantizer's centres (the backbone stays frozen)."""
-        return [self.encoder, self.decoder]
+        return [self.encoder, self.decoder] + ([self.codec_tail] if self.codec_tail is not None else [])
+
+    @property
+    def semantic_tail(self) -> nn.Module:
+        """The tail after the decoder: the frozen backbone tail, or the codec's fine-tuned copy."""
+        return self.codec_tail if self.codec_tail is not None else self.backbone.tail
 
     def encode_features(self, features: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Device side after the stem: the values the quantizer sees (`state` (B,) unused here)."""
@@ -346,7 +357,7 @@ class SplitModel(nn.Module):
 
     def decode_logits(self, values: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Logits (a detector: its head output) from received symbol values: decoder, then the frozen tail."""
-        return self.edge_forward(values, state, self.decoder, self.backbone.tail)
+        return self.edge_forward(values, state, self.decoder, self.semantic_tail)
 
     def edge_forward(self, values: torch.Tensor, state: torch.Tensor, decoder: nn.Module, tail: nn.Module,
                      memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:

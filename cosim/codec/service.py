@@ -130,6 +130,8 @@ class Codec:
         # inference copies: transposed convs rewritten, channels_last memory format (see fast.py)
         self._decoder = optimise_for_inference(copy.deepcopy(self.model.decoder)).eval()
         self._tail = copy.deepcopy(self.model.backbone.tail).to(memory_format=torch.channels_last).eval()
+        self._semantic_tail = (self._tail if self.model.codec_tail is None else
+                               copy.deepcopy(self.model.codec_tail).to(memory_format=torch.channels_last).eval())
         self._int8_device = (Int8Device(self.model.backbone.stem, self.model.encoder, self.model.device_act_scales)
                              if self.meta.device_int8 else None)
 
@@ -184,7 +186,7 @@ class Codec:
                     raise ValueError(f"codec {self.meta.name!r}: erased must be {idx.shape} bool, got {mask.shape}")
                 values = values.masked_fill(torch.from_numpy(mask), ERASED_VALUE)
             out = self.model.edge_forward(values, torch.from_numpy(np.ascontiguousarray(state)), self._decoder,
-                                          self._tail, memory_format=torch.channels_last)
+                                          self._semantic_tail, memory_format=torch.channels_last)
             return self._predict(out)
 
     # -- uncompressed and bit-exact baselines --------------------------------------------------

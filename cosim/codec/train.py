@@ -25,6 +25,7 @@ attributes the true classes' scores at the objects' centre cells.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable
@@ -98,12 +99,14 @@ class TrainConfig:
     recipe: str = "semanticnn"  # or "deepcod", "adjscc", "agilenn" (`RECIPES`)
     local_channels: int | None = None  # agilenn: channels kept on the device (None: channels // 4, at least 1)
     agile_rho: float = 0.8  # agilenn: share of the attribution the local channels must hold
+    tune_tail: bool = False  # fine-tune a copy of the tail with the decoder in the task stage (model.py)
+    xai_floor: float = 1.0  # the XAI term's 1/sum(A>0) uses max(sum, floor) (xai.asymmetry_loss)
 
 
 # What the official code does differently (SEMANTICNN.md); `TrainConfig(**AUTHORS_PRESET)` follows it.
 AUTHORS_PRESET = {
     "preset": "authors", "quantizer_gradient": "clip", "fixed_centres": True, "hist_mode": "count",
-    "corruption": "symbols", "snr_integer": True, "clean_fraction": 0.0, "xai_of": "loss",
+    "corruption": "symbols", "snr_integer": True, "clean_fraction": 0.0, "xai_of": "loss", "xai_floor": 0.0,
 }
 PRESETS = {"cosim": {}, "authors": AUTHORS_PRESET}
 # "deepcod" (Yao et al., SenSys 2020, as the SemanticNN authors re-implement it for comparison): the same
@@ -346,8 +349,9 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                     def forward(s: torch.Tensor, state: torch.Tensor = state) -> torch.Tensor:
                         return model.decode_logits(s, state)
                     score, target = task.attribution(forward, tb)
-                    attr = xai.attributions(score, q.values, target, cfg.xai_of)
-                    loss = loss + cfg.xai_weight * xai.asymmetry_loss(attr)
+                    with _frozen_statistics(model.codec_tail):
+                        attr = xai.attributions(score, q.values, target, cfg.xai_of)
+                    loss = loss + cfg.xai_weight * xai.asymmetry_loss(attr, cfg.xai_floor)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -356,6 +360,20 @@ def _fal_stage(model: SplitModel, task, cfg: TrainConfig, stage: int,
                 progress(f"stage{stage}", done, steps, loss.item())
         sched.step()
     model.eval()
+
+
+@contextlib.contextmanager
+def _frozen_statistics(module: torch.nn.Module | None):
+    """Eval mode inside the block: the attribution passes (one at the zero baseline) must not move the
+    fine-tuned tail's BatchNorm statistics."""
+    if module is None or not module.training:
+        yield
+        return
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train()
 
 
 def _erase(values: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
@@ -423,7 +441,7 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
         bits=cfg.bits, channels=cfg.channels, kernel=cfg.kernel or default_kernel(stem_h),
         decoder_width=cfg.decoder_width, gray=cfg.gray, ber_aware=cfg.ber_aware and not agile, fal=cfg.fal,
         xai=cfg.xai and cfg.recipe == "semanticnn", task=cfg.task, erasures=cfg.erasure_frames > 0 and cfg.fal,
-        kind=KIND_OF_RECIPE[cfg.recipe], local_channels=local)
+        kind=KIND_OF_RECIPE[cfg.recipe], local_channels=local, tune_tail=cfg.tune_tail)
     if cfg.xai_of == "loss" and not get_task(cfg.task).scalar_accuracy:
         raise ValueError("xai_of='loss' (the authors' attribution) is defined for classification only")
     model = build_split_model(codec_cfg)
@@ -442,6 +460,10 @@ def train_codec(cfg: TrainConfig, progress: Progress | None = None,
             load_standard_weights(model, cfg.backbone_weights)
         pretrain_backbone(model, task, cfg, gen, progress)
         calibrate_int8(model, x)
+    if model.codec_tail is not None:  # starts as the pre-trained tail, then trains with the decoder
+        model.codec_tail.load_state_dict(model.backbone.tail.state_dict())
+        for p in model.codec_tail.parameters():
+            p.requires_grad_(True)
     steps_per_stage = cfg.epochs * math.ceil(len(x) / cfg.batch_size)
     if not (cfg.single_stage or cfg.recipe == "deepcod"):
         _fal_stage(model, task, cfg, 1, gen, rng, progress, (0, 2 * steps_per_stage))

@@ -52,10 +52,13 @@ def attributions(forward: Callable[[torch.Tensor], torch.Tensor], symbols: torch
     return two_point_gradients(forward, symbols, target, of) * symbols
 
 
-def asymmetry_loss(attr: torch.Tensor) -> torch.Tensor:
-    """numel(A)/count(A>0) + 1/sum(A[A>0]); just numel(A) (no gradient) if no attribution is positive."""
+def asymmetry_loss(attr: torch.Tensor, floor: float = 0.0) -> torch.Tensor:
+    """numel(A)/count(A>0) + 1/max(sum(A[A>0]), floor); just numel(A) (no gradient) if no attribution is
+    positive. The floor is ours: with the authors' plain 1/sum, a batch where few attributions are positive
+    (early in the task stage) has a vanishing sum and a gradient of 1/sum^2 that wrecks the encoder (seen
+    on `scenes`: loss 3e4, accuracy at chance); above the floor the term is theirs."""
     positive = attr > 0
     count = int(positive.sum())
     if count == 0:
         return attr.new_tensor(float(attr.numel()))
-    return attr.numel() / count + 1.0 / attr[positive].sum()
+    return attr.numel() / count + 1.0 / attr[positive].sum().clamp_min(floor)

@@ -119,7 +119,7 @@ def run_eval(args: argparse.Namespace) -> int:
         return _eval_side_by_side(args)
     args.ckpt = args.ckpt[0]
     codec = load_codec(args.ckpt)
-    data = load_dataset(codec.meta.dataset, root=args.root)
+    data = load_dataset(codec.meta.dataset, root=args.root, test_only=True)
     if not get_task(codec.meta.task).scalar_accuracy:  # detection: mAP per BER instead of accuracy
         return _eval_detection(args, codec, data)
     ev = evaluate_codec(codec, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
@@ -183,7 +183,7 @@ def _eval_side_by_side(args: argparse.Namespace) -> int:
         if not get_task(codec.meta.task).scalar_accuracy:
             raise CosimError(f"{spec}: a {codec.meta.task} codec: side by side compares classification "
                              f"accuracy (evaluate it alone)")
-    data = load_dataset(first.dataset, root=args.root)
+    data = load_dataset(first.dataset, root=args.root, test_only=True)
     evs = [evaluate_codec(c, data.x_test, data.y_test, bers=args.ber, realisations=args.realisations,
                           seed=args.seed, int8=not args.no_baseline and i == 0, float_device=False)
            for i, c in enumerate(codecs)]

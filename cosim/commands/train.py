@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--erasure-frames", type=int, default=0, metavar="F",
                    help="also train with lost frames: the payload cut into F frames, erased symbols fed "
                    "as 0 (default 0: off)")
+    p.add_argument("--tune-tail", action="store_true",
+                   help="give the codec its own copy of the tail and fine-tune it with the decoder in the "
+                   "task stage (a departure from the authors' frozen tail, for small backbones)")
     p.add_argument("--single-stage", action="store_true",
                    help="skip the denoising stage (train the task stage only)")
     p.add_argument("--backbone-from", default=None, metavar="CKPT",
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         corruption=args.corruption, sigma_end=args.anneal, name=args.name or args.out.stem, task=args.task,
         backbone_weights=args.backbone_weights, root=args.root, recipe=args.recipe,
         single_stage=args.single_stage, erasure_frames=args.erasure_frames,
-        local_channels=args.local_channels, agile_rho=args.rho)
+        local_channels=args.local_channels, agile_rho=args.rho, tune_tail=args.tune_tail)
     task = get_task(args.task)
     if args.preset == "authors" and not task.scalar_accuracy:
         raise CosimError("--preset authors is defined for --task classification only")

@@ -18,8 +18,9 @@ class _Entry:
     """One registered data set: its listing info and how to load it."""
 
     info: DatasetInfo
-    load: Callable[[Path | None, int], Dataset]
+    load: Callable[..., Dataset]
     seeded: bool = False
+    generated: bool = False  # procedural: `load(root, seed, train=False)` skips generating the train split
 
 
 def _digits(root: Path | None, seed: int) -> Dataset:
@@ -27,14 +28,14 @@ def _digits(root: Path | None, seed: int) -> Dataset:
     return load_digits_dataset()
 
 
-def _shapes(root: Path | None, seed: int) -> Dataset:
-    from cosim.data.shapes import load_shapes_dataset
-    return load_shapes_dataset(seed)
+def _shapes(root: Path | None, seed: int, train: bool = True) -> Dataset:
+    from cosim.data.shapes import TRAIN_SIZE, load_shapes_dataset
+    return load_shapes_dataset(seed, train_size=TRAIN_SIZE if train else 0)
 
 
-def _scenes(root: Path | None, seed: int) -> Dataset:
-    from cosim.data.camera import load_scenes_dataset
-    return load_scenes_dataset(seed)
+def _scenes(root: Path | None, seed: int, train: bool = True) -> Dataset:
+    from cosim.data.camera import TRAIN_SIZE, load_scenes_dataset
+    return load_scenes_dataset(seed, train_size=TRAIN_SIZE if train else 0)
 
 
 def _mnist(root: Path | None, seed: int) -> Dataset:
@@ -82,11 +83,11 @@ def _entries() -> dict[str, _Entry]:
         "shapes": _Entry(DatasetInfo(
             "shapes", (3, shapes.IMAGE_SIZE, shapes.IMAGE_SIZE), len(shapes.CLASS_NAMES),
             "procedural scenes (seeded, with boxes)", False, shapes.TRAIN_SIZE, shapes.TEST_SIZE),
-            _shapes, seeded=True),
+            _shapes, seeded=True, generated=True),
         "scenes": _Entry(DatasetInfo(
             "scenes", (3, camera.IMAGE_SIZE, camera.IMAGE_SIZE), len(shapes.CLASS_NAMES),
             "procedural camera-scale scenes (seeded, textured, with boxes)", False, camera.TRAIN_SIZE,
-            camera.TEST_SIZE), _scenes, seeded=True),
+            camera.TEST_SIZE), _scenes, seeded=True, generated=True),
         "mnist": _Entry(DatasetInfo(
             "mnist", (1, 28, 28), 10, "IDX files (train/t10k-*-ubyte[.gz])", True, 60000, 10000),
             _mnist),
@@ -114,13 +115,19 @@ def list_datasets() -> list[DatasetInfo]:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_builtin(name: str, seed: int) -> Dataset:
+def _load_builtin(name: str, seed: int, train: bool = True) -> Dataset:
     """Cached load of a data set that needs no root (key ignores the seed if it is unused)."""
-    return _entries()[name].load(None, seed)
+    entry = _entries()[name]
+    return entry.load(None, seed) if train or not entry.generated else entry.load(None, seed, train=False)
 
 
-def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Dataset:
-    """Load data set `name`; file-based ones read from `root`; built-ins are cached per seed."""
+def load_dataset(name: str, root: str | Path | None = None, seed: int = 0, test_only: bool = False) -> Dataset:
+    """Load data set `name`; file-based ones read from `root`; built-ins are cached per seed.
+
+    `test_only`: the caller reads only the test split (the engine, evaluation), so a procedural set may
+    leave its train split empty instead of generating it (8000 `scenes` images, ~10 s). The test split
+    is the same either way: the two come from independent random streams.
+    """
     entries = _entries()
     key = name.strip().lower().replace("_", "-")
     key = _ALIASES.get(key, key)
@@ -133,7 +140,7 @@ def load_dataset(name: str, root: str | Path | None = None, seed: int = 0) -> Da
         raise DataError(f"unknown data set {name!r}{did_you_mean(key, entries)}; known: {', '.join(entries)}")
     entry = entries[key]
     if not entry.info.needs_root:
-        return _load_builtin(key, int(seed) if entry.seeded else 0)
+        return _load_builtin(key, int(seed) if entry.seeded else 0, not (test_only and entry.generated))
     if root is None:
         raise DataError(f"data set {key!r} is read from files: give the directory holding them "
                         f"(root / --root); nothing is ever downloaded")

@@ -82,7 +82,7 @@ class World:
 
         self.scenario = scenario
         self.env = simpy.Environment()
-        self.dataset = load_dataset(scenario.dataset, scenario.dataset_root)
+        self.dataset = load_dataset(scenario.dataset, scenario.dataset_root, test_only=True)
         self.n_samples = len(self.dataset.y_test)
         self.services = StrategyContext(scenario, self.dataset, load_codec)  # what strategies are handed
         self.recorder = Recorder(workdir / "packets.parquet", [g.name for g in scenario.devices],

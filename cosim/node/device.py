@@ -150,8 +150,8 @@ class Device:
             if pending is not None and pending[0] <= now:
                 self.ber_report = pending[1]
             inf.codec_variant = self.choose_variant(self.ber_report, sample)
-            self.plan = self.plans[inf.codec_variant]
-        plan = self.plan
+        # not self.plan: on a shared medium the sender may still be sending an earlier inference
+        plan = self.plans[inf.codec_variant]
         inf.sense_mj = plan.sense_mj
         inf.compute_mj = plan.compute_mj
         for attr, mj in plan.fixed_mj:
@@ -182,6 +182,7 @@ class Device:
         """
         self.next_sense = self.next_arrival(t_sense)
         inf = self._sense(t_sense)
+        self.plan = self.plans[inf.codec_variant]
         t_arrive, self.busy_until = self._transmit_closed(inf, inf.t_tx_start)
         if inf.frames:
             self.pending_report = (t_arrive, inf.ber_est)

@@ -137,3 +137,24 @@ def test_ablate_command_trains_each_variant_per_seed(tmp_path, capsys):
     assert len(full["per_seed"]) == 2 and full["accuracy_by_ber"]["0"]["mean"] == pytest.approx(
         np.mean([r[0] for r in full["per_seed"]]))
     assert main(argv) == 2  # never overwrites the JSON it would write
+
+
+def test_tune_tail_trains_a_copy_and_leaves_the_backbone_tail_for_the_baselines():
+    cfg = TrainConfig(dataset="digits", pretrain_epochs=2, epochs=1, max_train_samples=96, decoder_width=8,
+                      tune_tail=True)
+    model = train_codec(cfg).model
+    assert model.config.tune_tail and model.codec_tail is not None
+    assert model.semantic_tail is model.codec_tail
+    tuned = model.codec_tail.state_dict()
+    frozen = model.backbone.tail.state_dict()
+    assert any(not torch.equal(tuned[k], frozen[k]) for k in frozen)  # the copy moved
+    assert not any(p.requires_grad for p in model.backbone.parameters())  # the baselines' tail did not
+    codec = Codec(model, name="t")
+    x = np.zeros((3, 1, 8, 8), dtype=np.float32)
+    feats = model.backbone.stem(torch.from_numpy(x))
+    with torch.no_grad():
+        expected = model.edge_forward(model.quantizer(model.encode_features(feats, torch.zeros(3))).values,
+                                      torch.zeros(3), model.decoder, model.codec_tail)
+    assert np.array_equal(codec.decode_classify(codec.encode(x, float_device=True), 0.0),
+                          expected.argmax(1).numpy())
+    assert np.array_equal(codec.classify_full(x), model.backbone(torch.from_numpy(x)).argmax(1).numpy())

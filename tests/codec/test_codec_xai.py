@@ -42,3 +42,20 @@ def test_loss_reaches_symbols_and_rewards_positive_attribution():
     loss.backward()
     assert symbols.grad is not None and symbols.grad.abs().sum() > 0
     assert xai.asymmetry_loss(-attr.detach().abs() - 1).item() == attr.numel()  # nothing positive
+
+
+def test_floor_bounds_the_gradient_when_few_attributions_are_positive():
+    # one tiny positive attribution among many: the authors' 1/sum has a gradient of 1/sum^2 (1e12 here)
+    symbols = torch.full((2, 8, 4, 4), -1.0)
+    symbols[0, 0, 0, 0] = 1e-6
+    symbols.requires_grad_(True)
+    plain = xai.asymmetry_loss(symbols * 1.0)
+    plain.backward()
+    assert symbols.grad.abs().max() > 1e11
+    symbols.grad = None
+    floored = xai.asymmetry_loss(symbols * 1.0, floor=1.0)
+    floored.backward()
+    assert symbols.grad.abs().max() == 0  # below the floor the term is constant
+    assert floored.item() == pytest.approx(symbols.numel() + 1.0)
+    big = torch.rand(2, 8, 4, 4) + 1  # every attribution positive, sum far above the floor: unchanged
+    assert xai.asymmetry_loss(big, 1.0).item() == xai.asymmetry_loss(big).item()

@@ -13,7 +13,7 @@ import pytest
 from cosim.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 
 
 def _leaf_parsers(parser, path=()):

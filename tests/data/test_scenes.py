@@ -66,3 +66,15 @@ def test_load_dataset_by_name_and_bad_seed():
     assert ds.x_train.shape == (8000, 3, 64, 64) and ds.x_test.shape == (2000, 3, 64, 64)
     with pytest.raises(DataError, match="seed"):
         load_scenes_dataset(-2, 4, 4)
+
+
+@pytest.mark.parametrize("name", ["scenes", "shapes"])
+def test_test_only_load_skips_the_train_split_and_keeps_the_test_split(name):
+    part, full = load_dataset(name, test_only=True), load_dataset(name)  # seed 0: shares the cached full set
+    assert part.x_train.shape == (0, *full.image_shape) and len(part.boxes_train) == 0
+    assert part.image_shape == full.image_shape and part.source == full.source
+    np.testing.assert_array_equal(part.x_test, full.x_test)
+    np.testing.assert_array_equal(part.y_test, full.y_test)
+    assert all(np.array_equal(p, q) for p, q in zip(part.boxes_test, full.boxes_test, strict=True))
+    assert load_dataset(name, test_only=True) is part  # cached apart from the full set
+    assert load_dataset("digits", test_only=True).x_train.shape[0] > 0  # not procedural: loaded whole

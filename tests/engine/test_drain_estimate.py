@@ -15,7 +15,7 @@ from cosim.engine.budget import GroupLoad, ServerLoad, drain_estimate, estimate
 from cosim.engine.preflight import scenario_loads
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 # quickstart at 900 s: 200 devices x 0.5 Hz = 90,000 inferences; one worker serving one at a time in
 # T s each clears them 90,000 T s after the start: a drain of 90,000 T - 900 = 250,000 s for T below
 T_S = 250_900 / 90_000

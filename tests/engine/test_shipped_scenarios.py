@@ -55,7 +55,7 @@ def test_quickstart_as_a_user_runs_it(tmp_path, capsys):
 
 def test_correct_column_agrees_with_the_summary_accuracy(tmp_path):
     out = tmp_path / "q"
-    sc = load_scenario("scenarios/quickstart.yaml", ["duration_s=10", "deadline_ms=33"])
+    sc = load_scenario("scenarios/quickstart-digits.yaml", ["duration_s=10", "deadline_ms=33"])
     summary = run_scenario(sc, out).summary
     table = pq.read_table(out / "packets.parquet")
     correct = table.column("correct").to_numpy()

@@ -15,7 +15,7 @@ from cosim.config.scenario import load_scenario
 from cosim.engine.budget import check_budget, estimate
 from cosim.errors import ScenarioError
 
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 TEXT = QUICKSTART.read_text()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from reliability_fixtures import ROOT, cli, spawn_cli
 
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 TINY = ["--set", "duration_s=2", "--set", "devices.0.count=5"]
 INTERRUPTED = "cosim: interrupted; outputs already written are complete, nothing partial was kept"
 # 130, or killed by SIGINT (which a shell also reports as 130): CPython 3.11 re-sends SIGINT to itself

@@ -26,7 +26,7 @@ from reliability_fixtures import ROOT, cli
 from cosim.codec.checkpoint import BUILTIN_DIR, load_codec
 from cosim.errors import CheckpointError, CosimError, DataError, ProfileError
 
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 PROFILES = ROOT / "cosim" / "hw_profiles"
 FUZZ = {"deadline": None, "database": None, "derandomize": True,
         "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]}

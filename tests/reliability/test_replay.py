@@ -10,7 +10,7 @@ import shutil
 import yaml
 from reliability_fixtures import ROOT, cli
 
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 TINY = ["--set", "duration_s=4", "--set", "devices.0.count=12", "--set", "edge.0.channel.ber_bad=0.05",
         "--set", "devices.0.strategy_options.arq=true"]
 

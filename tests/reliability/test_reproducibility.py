@@ -16,7 +16,7 @@ from cosim.config.scenario import load_scenario
 from cosim.engine.run import run_scenario
 from cosim.results.records import read_columns
 
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 SHORT = ["duration_s=20", "devices.0.count=40", "edge.0.channel.ber_bad=0.05", "edge.0.channel.mean_good_s=3"]
 RUN_DEPENDENT = ("wall_time_s", "decoder_calls", "decoder_cache_hits")  # how the work was done, not what
 

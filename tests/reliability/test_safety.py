@@ -89,7 +89,7 @@ def test_bad_checkpoints_refused_in_one_line_and_never_run(tmp_path):
         assert_one_line_error(o, str(path))
     assert not marker.exists(), "unpickling ran code from a checkpoint"
     # the same files named by a scenario: one line naming the scenario, its line, the field and the file
-    scenario = (ROOT / "scenarios" / "quickstart.yaml").read_text()
+    scenario = (ROOT / "scenarios" / "quickstart-digits.yaml").read_text()
     for name in ("torch-zip-with-code", "tampered-weights", "truncated-half"):
         path = tmp_path / f"{name}.yaml"
         path.write_text(scenario.replace("codec: builtin:digits", f"codec: {files[name]}"))
@@ -132,21 +132,21 @@ def test_yaml_object_tags_are_refused_everywhere(tmp_path):
         "!!python/module:os",
         "!!python/object:cosim.config.scenario.Scenario {}",
     ]
-    quickstart = (ROOT / "scenarios" / "quickstart.yaml").read_text()
+    quickstart = (ROOT / "scenarios" / "quickstart-digits.yaml").read_text()
     sweep = (ROOT / "scenarios" / "sweeps" / "ber-robustness.yaml").read_text()
     board = (ROOT / "hw_profiles" / "boards" / "stm32l476.yaml").read_text()
     for i, payload in enumerate(payloads):
         scen = tmp_path / f"s{i}.yaml"
-        scen.write_text(quickstart.replace("name: quickstart", f"name: {payload}"))
+        scen.write_text(quickstart.replace("name: quickstart-digits", f"name: {payload}"))
         line = assert_one_line_error(cli(["validate", str(scen)]), str(scen))
         assert f"{scen}:4: invalid YAML: tag " in line and "not allowed" in line, line
         # in a --set value
-        o = cli(["validate", str(ROOT / "scenarios" / "quickstart.yaml"), "--set", f"name={payload}"])
+        o = cli(["validate", str(ROOT / "scenarios" / "quickstart-digits.yaml"), "--set", f"name={payload}"])
         assert_one_line_error(o, "--set")
         # in a sweep file
         sw = tmp_path / f"w{i}.yaml"
         sw.write_text(sweep.replace("replications: 3", f"replications: {payload}")
-                      .replace("../quickstart.yaml", str(ROOT / "scenarios" / "quickstart.yaml")))
+                      .replace("../quickstart.yaml", str(ROOT / "scenarios" / "quickstart-digits.yaml")))
         assert_one_line_error(cli(["sweep", str(sw), "-o", str(tmp_path / "sw"), "--quiet"]), str(sw))
         # in a hardware profile given by path
         prof = tmp_path / f"b{i}.yaml"

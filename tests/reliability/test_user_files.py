@@ -13,7 +13,7 @@ from reliability_fixtures import ROOT, cli
 
 from cosim.io import MARKER, atomic_write_text, foreign_entries, read_marker
 
-QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+QUICKSTART = ROOT / "scenarios" / "quickstart-digits.yaml"
 TINY = ["-q", "--set", "duration_s=2", "--set", "devices.0.count=5"]
 
 

@@ -150,3 +150,21 @@ def test_semanticnn_arq_retransmits_lost_headers_and_keeps_payload_errors(tmp_pa
     assert abs(errored - (1 - (1 - p) ** 384)) < 4.5 * np.sqrt(0.25 / ok.sum()) + 0.01
     assert c["tx_attempts"][arq].mean() > 2 and n > 300
     assert g["sem-arq"]["accuracy"] > g["sem"]["accuracy"] + 0.3
+
+
+def test_per_sample_jpeg_sizes_hold_on_a_shared_medium_while_the_next_frame_is_sensed(tmp_path, simulate):
+    """On CSMA a device senses its next image while the previous one is still on the air: each image
+    keeps its own JPEG size (frames, airtime), whatever the size of the one sensed meanwhile."""
+    g = group("cams", "raw", count=4, rate_hz=40.0, strategy_options={"jpeg_quality": 75})
+    data = scenario([g], duration_s=3.0)
+    data["edge"][0]["medium"] = {"kind": "csma", "backoff_max_ms": 2, "max_attempts": 8}
+    _, c = simulate(data, tmp_path)
+    assert len(c["sample"]) > 100 and len(np.unique(c["codec_variant"])) > 3
+    checked = 0
+    for s in np.unique(c["sample"]):
+        m = c["sample"] == s
+        first_time = m & (c["tx_attempts"] == c["tx_attempts"][m].min())  # no frame sent twice
+        assert np.unique(c["bits_on_air"][first_time]).size == 1, s
+        assert np.unique(c["codec_variant"][m]).size == 1, s
+        checked += first_time.sum() > 1
+    assert checked > 20
