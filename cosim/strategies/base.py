@@ -140,7 +140,7 @@ class StrategyContext:
     def encoded(self, spec: str) -> np.ndarray:
         """The codec's packed payload of every test sample (the encoder is deterministic)."""
         if spec not in self._encoded:
-            self._encoded[spec] = _encoded_payloads(self.codec(spec), self.dataset.x_test)
+            self._encoded[spec] = encoded_payloads(self.codec(spec), self.dataset.x_test)
         return self._encoded[spec]
 
     def cached(self, key: tuple, make: Callable[[], object]) -> object:
@@ -158,7 +158,7 @@ _ENCODED: collections.OrderedDict[tuple[str, int], tuple[np.ndarray, np.ndarray]
 _ENCODED_MAX = 8
 
 
-def _encoded_payloads(codec, x: np.ndarray) -> np.ndarray:
+def encoded_payloads(codec, x: np.ndarray) -> np.ndarray:
     """`codec.encode(x)`, computed once per process for the same weights and the same image array."""
     key = (codec.meta.weights_sha256, id(x))
     hit = _ENCODED.get(key)

@@ -47,6 +47,21 @@ class LocalPool:
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread by client()
             self._error = exc
 
+    def prepare(self, fn, *args) -> None:
+        """Run `fn(*args)` once on every worker as soon as the cluster is up, in the background: the
+        workers load what the runs read (`warm.load_inputs`) while the main process checks the sweep.
+        A failure only loses the head start (the run that needs the input reports the error)."""
+        def run() -> None:
+            self._start.join()
+            if self._client is None:
+                return
+            try:
+                self._client.run(fn, *args)
+            except Exception as exc:  # noqa: BLE001 - a warm-up only; each run loads what it needs itself
+                logging.getLogger(__name__).debug("worker warm-up failed: %s", exc)
+
+        threading.Thread(target=run, name="cosim-dask-prepare", daemon=True).start()
+
     def client(self):
         """The cluster's Client, once it is up (CosimError if it could not start)."""
         self._start.join()

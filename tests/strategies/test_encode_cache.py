@@ -16,12 +16,12 @@ def test_two_worlds_share_one_read_only_payload_equal_to_a_fresh_encode(tmp_path
 
 
 def test_other_images_are_encoded_afresh(tmp_path):
-    from cosim.strategies.base import _encoded_payloads
+    from cosim.strategies.base import encoded_payloads
 
     ctx = world(scenario([group("nodes", "semanticnn", count=2)], duration_s=1.0), tmp_path).services
     codec = ctx.codec("builtin:digits")
     x = ctx.dataset.x_test
     part = np.array(x[:5])
-    np.testing.assert_array_equal(_encoded_payloads(codec, part), codec.encode(x[:5]))
-    assert _encoded_payloads(codec, part) is _encoded_payloads(codec, part)
-    assert _encoded_payloads(codec, np.array(x[:5])) is not _encoded_payloads(codec, part)
+    np.testing.assert_array_equal(encoded_payloads(codec, part), codec.encode(x[:5]))
+    assert encoded_payloads(codec, part) is encoded_payloads(codec, part)
+    assert encoded_payloads(codec, np.array(x[:5])) is not encoded_payloads(codec, part)
