@@ -84,13 +84,16 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 def spawn_cli(args: list[str], cwd: Path) -> subprocess.Popen:
-    """`cosim ARGS` as a child process (its own process group), stdout and stderr piped. SIGINT is reset
-    to its default in the child: a test suite started in the background of a script (`pytest &`)
-    inherits SIGINT ignored, and Python then installs no Ctrl-C handler at all."""
-    return subprocess.Popen([sys.executable, "-m", "cosim.cli", *args], cwd=cwd, env=subprocess_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=_default_sigint)
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    """`cosim ARGS` as a child process (its own process group), stdout and stderr piped. A suite started
+    in the background of a script (`pytest &`) has SIGINT ignored, which a child inherits through exec
+    (Python then installs no Ctrl-C handler at all): the parent catches it while it spawns, and a caught
+    signal is reset to its default in the child."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen([sys.executable, "-m", "cosim.cli", *args], cwd=cwd, env=subprocess_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
