@@ -53,7 +53,7 @@ if not os.environ.get("PYTHONPATH"):
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from engine import TARGET_DASK_SPEEDUP  # noqa: E402 - after the path setup
+from engine import TARGET_DASK_SPEEDUP  # after the path setup
 
 MIN_RUNS = 20  # the target is stated for sweeps of 20+ runs
 TARGET_WORKERS = 2  # ... on a LocalCluster of 2 workers
