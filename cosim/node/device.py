@@ -173,7 +173,9 @@ class Device:
         wake = self.wake
         if wake is not None and not wake.triggered:
             # an idle sender wakes when this inference may go on the air, not now and then again after
-            # a timeout: one event fewer per inference (ALOHA 5.1 -> 4.1 events; same order of events)
+            # a timeout: one event fewer per inference (benchmark, 10,000 devices: ALOHA 5.2 -> 4.2,
+            # CSMA 6.7 -> 5.7 events per inference; records byte-identical). Triggered as SimPy's
+            # Timeout does it (succeed() cannot take a delay).
             wake._ok, wake._value = True, None
             env.schedule(wake, delay=max(inf.t_tx_start - now, 0.0))
 
