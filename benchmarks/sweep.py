@@ -87,10 +87,9 @@ def measure(mode: str, sweep_file: Path, outdir: Path, workers: int) -> dict:
         from cosim.sweep.execute import load_sweep, run_sweep
 
         sweep = load_sweep(sweep_file)
-        if pool is not None:  # as `cosim sweep`: the workers load the inputs while the runs are checked
-            from cosim.sweep import warm
+        from cosim.sweep import warm
 
-            pool.prepare(warm.load_inputs, *warm.inputs_of(sweep))
+        warm.prepare(pool, sweep)  # as `cosim sweep`: the workers load the inputs while the runs are checked
         for spec in {r.key: r for r in sweep.runs}.values():
             check_budget(spec.scenario, f"{sweep_file}: run replication {spec.replication}")
         if pool is not None:

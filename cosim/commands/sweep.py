@@ -62,10 +62,9 @@ def _sweep(args: argparse.Namespace, form, workers: int, pool) -> int:
 
     check_user_path(args.sweep, "SWEEP")
     sweep = load_sweep(args.sweep, args.overrides)
-    if pool is not None:  # the workers load the data sets and codecs while the runs are checked here
-        from cosim.sweep import warm
+    from cosim.sweep import warm
 
-        pool.prepare(warm.load_inputs, *warm.inputs_of(sweep))
+    warm.prepare(pool, sweep)  # the workers load the data sets and codecs while the runs are checked here
     if not args.force:
         from cosim.engine.budget import check_budget
 

@@ -36,3 +36,10 @@ def load_inputs(datasets: list[tuple[str, str | None]], codecs: list[str]) -> No
         codec = load_codec(spec)
         if codec.meta.dataset in data:
             encoded_payloads(codec, data[codec.meta.dataset].x_test)
+
+
+def prepare(pool, sweep) -> None:
+    """Have the workers of `pool` (None: in-process, nothing to do) load what the runs of `sweep` read,
+    in the background, while the caller checks the runs (`cosim sweep` and `benchmarks/sweep.py`)."""
+    if pool is not None:
+        pool.prepare(load_inputs, *inputs_of(sweep))
